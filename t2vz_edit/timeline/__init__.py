@@ -1,0 +1,1 @@
+"""The timeline layer: OTIO reading, clip selection, media resolution and writing back."""
