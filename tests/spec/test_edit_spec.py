@@ -20,7 +20,7 @@ def test_serialized_form_is_versioned_and_stable():
     d = EditSpec().to_dict()
     assert d["schema"] == SCHEMA == "EditSpec.1"
     assert list(d)[:6] == ["schema", "mode", "prompt", "instruction", "negative_prompt", "model"]
-    assert len(d) == 32
+    assert len(d) == 31
 
 
 @pytest.mark.parametrize("kw, needle", [
