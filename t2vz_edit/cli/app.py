@@ -33,6 +33,10 @@ COMMAND_MODULES = (
     "t2vz_edit.cli.cmd_models",
     "t2vz_edit.cli.cmd_generate",
     "t2vz_edit.cli.cmd_restyle",
+    "t2vz_edit.cli.cmd_conditions",
+    "t2vz_edit.cli.cmd_score",
+    "t2vz_edit.cli.cmd_presets",
+    "t2vz_edit.cli.cmd_demo",
     "t2vz_edit.cli.cmd_timeline",
 )
 
