@@ -1,0 +1,77 @@
+"""Progress display for long commands: a rich bar (stage, frames, ETA) or JSON lines for plugins.
+
+Every long command takes ``--progress rich|json|none`` and passes ``display.callback`` down as
+the one progress callback ``(stage, done, total)``. JSON lines go to stdout, one object per
+event: ``{"event": "progress", "stage": "engine", "done": 12, "total": 48}``; a final
+``{"event": "done", ...}`` or ``{"event": "error", "message": ..., "exit_code": ...}`` is printed
+by the command.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+import typer
+
+PROGRESS_MODES = ("rich", "json", "none")
+
+progress_option = typer.Option(
+    "rich", "--progress", help="Progress display: rich (a bar), json (JSON lines for plugins) or none."
+)
+
+
+def emit_json(event: str, **fields) -> None:
+    """One JSON line on stdout (flushed, for plugins reading a pipe)."""
+    sys.stdout.write(json.dumps({"event": event, **fields}, default=str) + "\n")
+    sys.stdout.flush()
+
+
+class _JsonDisplay:
+    def __init__(self, min_interval_sec: float = 0.2):
+        self.min_interval_sec = min_interval_sec
+        self._last: dict[str, float] = {}
+
+    def callback(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last.get(stage, 0.0) < self.min_interval_sec:
+            return
+        self._last[stage] = now
+        emit_json("progress", stage=stage, done=done, total=total)
+
+
+class _RichDisplay:
+    def __init__(self, progress):
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def callback(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total or None)
+        self.progress.update(self.tasks[stage], completed=done, total=total or None)
+
+
+class _NoDisplay:
+    def callback(self, stage: str, done: int, total: int) -> None:
+        return None
+
+
+@contextmanager
+def progress_display(mode: str) -> Iterator[object]:
+    """Yield an object whose ``callback`` is the progress callback for ``mode``."""
+    if mode not in PROGRESS_MODES:
+        raise typer.BadParameter(f"--progress {mode!r}: use one of {', '.join(PROGRESS_MODES)}")
+    if mode == "json":
+        yield _JsonDisplay()
+    elif mode == "none":
+        yield _NoDisplay()
+    else:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        columns = (TextColumn("[bold]{task.description:<11}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("frames"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        with Progress(*columns, transient=False, redirect_stdout=False) as progress:
+            yield _RichDisplay(progress)
