@@ -1,8 +1,57 @@
-"""CLI commands of this group (placeholder until its issue lands)."""
+"""`t2vz-edit presets list|show NAME`: the shipped and user looks."""
 from __future__ import annotations
+
+import json
 
 import typer
 
+from t2vz_edit.spec.presets import list_presets, load_preset, user_presets_dir
+
+presets_app = typer.Typer(help="List and inspect presets (TOML looks; a user folder overrides shipped ones).",
+                          no_args_is_help=True)
+
+
+@presets_app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List every preset with its mode, where it comes from and what it looks like."""
+    metas = list_presets()
+    rows = []
+    for meta in metas:
+        spec, _ = load_preset(meta.name)
+        rows.append({"name": meta.name, "mode": spec.mode, "source": meta.source,
+                     "controls": [c.kind for c in spec.controls], "description": meta.description,
+                     "path": str(meta.path)})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"presets (user folder: {user_presets_dir()})")
+    for column in ("name", "mode", "controls", "source", "description"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["mode"], ",".join(row["controls"]) or "-", row["source"], row["description"])
+    Console().print(table)
+
+
+@presets_app.command("show")
+def show_cmd(name: str = typer.Argument(..., help="Preset name (see `presets list`) or a .toml file."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show one preset: its description, file and every EditSpec setting it resolves to."""
+    spec, meta = load_preset(name)
+    payload = {"name": meta.name, "description": meta.description, "source": meta.source,
+               "path": str(meta.path), "spec": spec.to_dict()}
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    typer.echo(f"{meta.name} ({meta.source}: {meta.path})")
+    typer.echo(f"  {meta.description}")
+    for key, value in spec.to_dict().items():
+        if value not in ("", [], None):
+            typer.echo(f"  {key} = {json.dumps(value)}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add the `presets` group to the app."""
+    app.add_typer(presets_app, name="presets")

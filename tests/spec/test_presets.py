@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from t2vz_edit.spec.edit_spec import CONTROL_KINDS, EditSpec
+from t2vz_edit.spec.errors import PresetError
+from t2vz_edit.spec.presets import list_presets, load_preset, preset_files, shipped_presets_dir
+
+LOOKS = ("watercolor", "anime", "claymation", "film-noir", "pencil-sketch", "oil-painting", "pixel-art", "cyberpunk")
+
+
+@pytest.fixture
+def user_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "user-presets"
+    folder.mkdir()
+    monkeypatch.setenv("T2VZ_PRESETS", str(folder))
+    return folder
+
+
+def test_every_shipped_look_loads_and_validates(user_dir):
+    names = {m.name for m in list_presets()}
+    assert set(LOOKS) <= names
+    for name in LOOKS:
+        spec, meta = load_preset(name)
+        assert isinstance(spec, EditSpec) and spec.validated() is spec
+        assert meta.source == "shipped" and meta.description
+        assert meta.path.parent == shipped_presets_dir()
+        # each names a mode, what to do, a negative prompt, a model, steps, guidance, size, chunking
+        assert (spec.instruction if spec.mode == "instruct" else spec.prompt)
+        assert spec.negative_prompt and spec.model and spec.steps > 0 and spec.guidance_scale > 0
+        assert spec.size % 8 == 0 and spec.chunk_size >= 1
+        assert all(c.kind in CONTROL_KINDS for c in spec.controls)
+        assert (spec.mode == "controlnet") == bool(spec.controls)
+
+
+def test_spec_round_trips_through_the_sidecar_form(user_dir):
+    spec, _ = load_preset("cyberpunk")
+    assert EditSpec.from_dict(spec.to_dict()) == spec
+    assert dict(spec.controls[1].params) == {"low": 100, "high": 200}
+
+
+def test_user_folder_overrides_shipped_by_name(user_dir):
+    (user_dir / "watercolor.toml").write_text(
+        'mode = "instruct"\ninstruction = "make it a pastel watercolor"\nsteps = 12\n'
+        '[preset]\ndescription = "my watercolor"\n')
+    (user_dir / "mine.toml").write_text('mode = "controlnet"\nprompt = "p"\n[[controls]]\nkind = "pose"\n'
+                                        '[preset]\ndescription = "extra"\n')
+    spec, meta = load_preset("watercolor")
+    assert (spec.instruction, spec.steps, meta.source) == ("make it a pastel watercolor", 12, "user")
+    assert meta.path == user_dir / "watercolor.toml"
+    assert preset_files()["mine"][1] == "user"
+    assert load_preset("mine")[0].controls[0].kind == "pose"
+
+
+@pytest.mark.parametrize("body, key, allowed", [
+    ('mode = "paint"\ninstruction = "x"', "mode", "text2video, instruct, controlnet"),
+    ('mode = "controlnet"\nprompt = "x"\n[[controls]]\nkind = "scribble"', "control kind", "canny, pose, depth, softedge"),
+    ('mode = "instruct"\ninstruction = "x"\nsampler = "ddim"', "sampler", "allowed: mode, prompt"),
+    ('mode = "instruct"\ninstruction = "x"\nscheduler = "heun"', "scheduler", "ddim, euler_a"),
+    ('mode = "instruct"\ninstruction = "x"\nsteps = "many"', "steps", "must be a number"),
+])
+def test_invalid_preset_names_file_key_and_allowed_values(user_dir, body, key, allowed):
+    path = user_dir / "broken.toml"
+    path.write_text(body + '\n[preset]\ndescription = "d"\n')
+    with pytest.raises(PresetError) as err:
+        load_preset("broken")
+    message = str(err.value)
+    assert message.startswith(str(path)) and key in message and allowed in message
+    assert "\n" not in message
+
+
+def test_bad_meta_table_and_bad_toml(user_dir):
+    (user_dir / "nometa.toml").write_text('mode = "instruct"\ninstruction = "x"\n')
+    with pytest.raises(PresetError, match=r"nometa.toml: \[preset\] description"):
+        load_preset("nometa")
+    (user_dir / "syntax.toml").write_text('mode = "instruct\n')
+    with pytest.raises(PresetError, match="not valid TOML"):
+        load_preset("syntax")
+
+
+def test_unknown_preset_lists_the_available_ones(user_dir):
+    with pytest.raises(PresetError, match="unknown preset 'vaporwave'; available: anime, claymation"):
+        load_preset("vaporwave")
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "t2vz_edit", *args], capture_output=True, text=True, env=env)
+
+
+def test_cli_list_and_show(user_dir):
+    import json
+    import os
+
+    env = dict(os.environ)
+    r = run_cli("presets", "list", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert set(LOOKS) <= {row["name"] for row in json.loads(r.stdout)}
+    r = run_cli("presets", "show", "pixel-art", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)
+    assert shown["spec"]["controls"][0] == {"kind": "canny", "model": "", "scale": 1.0,
+                                            "params": {"high": 250, "low": 150}}
+    r = run_cli("presets", "show", "film-noir", env=env)
+    assert r.returncode == 0 and "film-noir (shipped" in r.stdout and 'mode = "instruct"' in r.stdout
+
+
+def test_cli_unknown_preset_is_one_line_exit_2(user_dir):
+    r = run_cli("presets", "show", "vaporwave")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "unknown preset 'vaporwave'" in r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
