@@ -1,0 +1,60 @@
+"""OpenPose skeletons through controlnet-aux, drawn the way ControlNet openpose expects.
+
+Weights: ``body_pose_model.pth`` (+ ``hand_pose_model.pth`` with ``hands``, ``facenet.pth``
+with ``face``) from ``lllyasviel/Annotators`` in the model store, or a folder (param
+``weights``). Frames are analysed with their long side at ``resolution`` and the map is resized
+back to the frame size.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from t2vz_edit.conditions.base import Annotator, Param, files_id, fit_long_side, to_frame_size
+from t2vz_edit.conditions.weights import ANNOTATORS_REPO, resolve_weights
+
+BODY, HAND, FACE = "body_pose_model.pth", "hand_pose_model.pth", "facenet.pth"
+
+
+class PoseAnnotator(Annotator):
+    kind = "pose"
+    PARAMS = {
+        "weights": Param(str, ANNOTATORS_REPO, "annotator weights: hub id in the model store, or a folder"),
+        "resolution": Param(int, 512, "long side in pixels the detector sees"),
+        "hands": Param(bool, False, "also detect and draw hands"),
+        "face": Param(bool, False, "also detect and draw face landmarks"),
+    }
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self.files = (BODY,) + ((HAND,) if self.params["hands"] else ()) + ((FACE,) if self.params["face"] else ())
+        self.folder = resolve_weights(self.params["weights"], self.files)
+        self._detector = None
+
+    @property
+    def weights_id(self) -> str:
+        return files_id(self.folder, self.files)
+
+    def _load(self):
+        # controlnet-aux's from_pretrained insists on all three files; build from the parts we need.
+        from controlnet_aux.open_pose import OpenposeDetector
+        from controlnet_aux.open_pose.body import Body
+        from controlnet_aux.open_pose.face import Face
+        from controlnet_aux.open_pose.hand import Hand
+
+        hand = Hand(str(self.folder / HAND)) if self.params["hands"] else None
+        face = Face(str(self.folder / FACE)) if self.params["face"] else None
+        return OpenposeDetector(Body(str(self.folder / BODY)), hand, face)
+
+    def annotate(self, frames: np.ndarray) -> np.ndarray:
+        from controlnet_aux.open_pose import draw_poses
+
+        if self._detector is None:
+            self._detector = self._load()
+        out = np.empty_like(frames)
+        for i, frame in enumerate(frames):
+            small = fit_long_side(frame, self.params["resolution"])
+            poses = self._detector.detect_poses(small, self.params["hands"], self.params["face"])
+            canvas = draw_poses(poses, *small.shape[:2], draw_body=True,
+                                draw_hand=self.params["hands"], draw_face=self.params["face"])
+            out[i] = to_frame_size(canvas, frame.shape[:2])
+        return out
