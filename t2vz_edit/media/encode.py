@@ -1,0 +1,221 @@
+"""Render frames to H.264, ProRes 422 HQ or a PNG sequence: exact timing, timecode, audio, provenance, atomic.
+
+>>> import tempfile, os
+>>> from t2vz_edit.media.synth import make_clip
+>>> from t2vz_edit.media.probe import probe
+>>> from t2vz_edit.media.decode import iter_chunks
+>>> from t2vz_edit.media.ranges import FrameRange
+>>> folder = tempfile.mkdtemp()
+>>> info = probe(make_clip(os.path.join(folder, "src.mov"), frames=12, timecode="01:00:00:00"))
+>>> with open_render(os.path.join(folder, "out.mov"), info, FrameRange(2, 10)) as render:
+...     for chunk in iter_chunks(info, FrameRange(2, 10), long_side=64):
+...         render.write(chunk.frames)
+>>> out = probe(os.path.join(folder, "out.mov"))
+>>> (out.frame_count, out.start_timecode, out.display_width)
+(8, '01:00:00:02', 320)
+"""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+import t2vz_edit
+from t2vz_edit.media import atomic, colour
+from t2vz_edit.media.audio import AudioPassthrough
+from t2vz_edit.media.ranges import FrameRange
+from t2vz_edit.media.sidecar import write_sidecar
+from t2vz_edit.media.timecode import offset_timecode
+from t2vz_edit.media.timing import frame_pts_table
+from t2vz_edit.spec.errors import MediaError, UsageError
+from t2vz_edit.spec.progress import reporter
+
+CODECS = {  # codec → (encoder, pix_fmt, allowed suffixes)
+    "h264": ("libx264", "yuv420p", (".mp4", ".mov", ".m4v")),
+    "prores": ("prores_ks", "yuv422p10le", (".mov",)),
+    "png": (None, "rgb24", ("",)),
+}
+
+
+def _output_size(info, size, codec: str) -> tuple[int, int]:
+    width, height = size or (info.display_width, info.display_height)
+    if width < 2 or height < 2:
+        raise UsageError(f"--size {width}x{height} is too small; use at least 2x2")
+    if codec == "h264":  # 4:2:0 needs even sides: drop the odd row/column by scaling (< 1 px)
+        return width - width % 2, height - height % 2
+    if codec == "prores":  # 4:2:2 needs an even width
+        return width - width % 2, height
+    return width, height
+
+
+class Render:
+    """Context manager returned by :func:`open_render`; see that function."""
+
+    def __init__(self, out_path, info, frame_range: FrameRange, *, codec="h264", crf=18, size=None,
+                 overwrite=False, provenance=None, progress=None, preset="fast", extra_inputs=()):
+        if codec not in CODECS:
+            raise UsageError(f"--codec {codec!r} is not supported; use one of {', '.join(CODECS)}")
+        self.out = Path(out_path)
+        suffixes = CODECS[codec][2]
+        if codec != "png" and self.out.suffix.lower() not in suffixes:
+            raise UsageError(f"{self.out}: codec {codec} needs a {' or '.join(suffixes)} file; change the "
+                             "extension or --codec (png writes a folder)")
+        self.info, self.range, self.codec, self.crf, self.preset = info, frame_range, codec, int(crf), preset
+        self.size = _output_size(info, size, codec)
+        self.overwrite, self.provenance = overwrite, dict(provenance or {})
+        self.report = reporter(progress)
+        self.inputs = (info.path, *extra_inputs)
+        self.written = 0
+        self.container = self.audio = self.temp = None
+        self.pts_table = frame_pts_table(info.path, info.video_stream_index) if info.is_vfr else None
+
+    # ---- timing ---------------------------------------------------------------------------
+    def _source_sec(self, index: int) -> Fraction:
+        """Source-clock time of source frame ``index`` (the end of the clip for ``frame_count``)."""
+        if self.pts_table is not None:
+            if index < len(self.pts_table):
+                return self.pts_table[index] * self.info.time_base
+            return self.pts_table[-1] * self.info.time_base + 1 / self.info.rate
+        return self.info.start_pts * self.info.time_base + index / self.info.rate
+
+    def _start_timecode(self) -> str | None:
+        tc = self.info.start_timecode
+        return offset_timecode(tc, self.range.start, self.info.rate) if tc else None
+
+    # ---- setup ----------------------------------------------------------------------------
+    def __enter__(self) -> "Render":
+        atomic.check_output_path(self.out, self.inputs, self.overwrite)
+        self.temp = atomic.temp_path_for(self.out)
+        try:
+            self._open_output()
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def _open_output(self) -> None:
+        start, stop = self._source_sec(self.range.start), self._source_sec(self.range.stop)
+        if self.codec == "png":
+            self.temp.mkdir()
+            if self.info.audio:
+                self.container = av.open(str(self.temp / f"{self.out.name}.wav"), "w", format="wav")
+                self.audio = AudioPassthrough(self.info, self.container, "wav", start, stop)
+            return
+        out_format = "mp4" if self.out.suffix.lower() in (".mp4", ".m4v") else "mov"
+        self.container = av.open(str(self.temp), "w", format=out_format)
+        self.container.metadata["comment"] = json.dumps(self._provenance(), sort_keys=True, default=str)
+        self.stream = self._video_stream()
+        self.audio = AudioPassthrough(self.info, self.container, out_format, start, stop)
+
+    def _video_stream(self):
+        encoder, pix_fmt, _ = CODECS[self.codec]
+        options = {"crf": str(self.crf), "preset": self.preset} if encoder == "libx264" else {"profile": "3"}
+        stream = self.container.add_stream(encoder, rate=self.info.rate, options=options)
+        stream.width, stream.height = self.size
+        stream.pix_fmt = pix_fmt
+        stream.codec_context.time_base = self.info.time_base if self.pts_table else 1 / self.info.rate
+        colour.tag_stream(stream)
+        tc = self._start_timecode()
+        if tc:
+            stream.metadata["timecode"] = tc
+        return stream
+
+    def _provenance(self) -> dict:
+        return {"tool": "t2vz-edit", "version": t2vz_edit.__version__, "source": str(self.info.path),
+                "range": {"start_frame": self.range.start, "stop_frame": self.range.stop,
+                          "start_timecode": self._start_timecode()}, **self.provenance}
+
+    # ---- writing --------------------------------------------------------------------------
+    def write(self, frames: np.ndarray) -> None:
+        """Append RGB uint8 frames ``(N, H, W, 3)`` (any N, any size: scaled to the output size)."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+            raise UsageError(f"render {self.out}: frames must be uint8 (N, H, W, 3) RGB, got {frames.dtype} {frames.shape}")
+        if self.written + len(frames) > self.range.count:
+            raise UsageError(f"render {self.out}: {self.written + len(frames)} frames written but the range has "
+                             f"{self.range.count}")
+        for rgb in frames:
+            self._write_one(rgb)
+            self.written += 1
+        if self.audio is not None:
+            self.audio.push_until(self._source_sec(self.range.start + self.written))
+        self.report("encode", self.written, self.range.count)
+
+    def _write_one(self, rgb: np.ndarray) -> None:
+        width, height = self.size
+        if self.codec == "png":
+            frame = colour.rgb_to_frame(rgb, "rgb24", width, height)
+            frame.save(str(self.temp / f"{self.out.name}_{self.written:06d}.png"))
+            return
+        frame = colour.rgb_to_frame(rgb, self.stream.pix_fmt, width, height)
+        index = self.range.start + self.written
+        if self.pts_table is not None:
+            frame.pts, frame.time_base = self.pts_table[index] - self.pts_table[self.range.start], self.info.time_base
+        else:
+            frame.pts, frame.time_base = self.written, 1 / self.info.rate
+        self.container.mux(self.stream.encode(frame))
+
+    # ---- finishing ------------------------------------------------------------------------
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None:
+            self._discard()
+            return False
+        try:
+            if self.written != self.range.count:
+                raise UsageError(f"render {self.out}: got {self.written} frames but the range has "
+                                 f"{self.range.count}; nothing was written")
+            self._finish()
+        except BaseException:
+            self._discard()
+            raise
+        return False
+
+    def _finish(self) -> None:
+        try:
+            if self.codec != "png":
+                self.container.mux(self.stream.encode(None))
+            if self.audio is not None:
+                self.audio.finish()
+        except av.FFmpegError as exc:
+            raise MediaError(f"encoding failed ({exc.strerror or exc}); check free disk space", path=self.out) from exc
+        self._close()
+        write_sidecar(self.out, self._sidecar())
+        atomic.commit(self.temp, self.out)
+
+    def _sidecar(self) -> dict:
+        return {"render": self.out.name, "codec": self.codec, "size": list(self.size),
+                "rate": f"{self.info.rate.numerator}/{self.info.rate.denominator}",
+                "frame_count": self.written, "start_timecode": self._start_timecode(),
+                "colour": "bt709 tv" if self.codec != "png" else "sRGB-encoded bt709 primaries",
+                "audio_streams": len(self.info.audio), "provenance": self._provenance()}
+
+    def _close(self) -> None:
+        if self.audio is not None:
+            self.audio.close()
+        if self.container is not None:
+            self.container.close()
+            self.container = None
+
+    def _discard(self) -> None:
+        try:
+            self._close()
+        except (av.FFmpegError, OSError):
+            pass  # the output is being thrown away; the original error is what matters
+        if self.temp is not None:
+            atomic.remove_quietly(self.temp)
+
+
+def open_render(out_path, info, frame_range: FrameRange, *, codec: str = "h264", crf: int = 18, size=None,
+                overwrite: bool = False, provenance: dict | None = None, progress=None, **kw) -> Render:
+    """A context manager writing a render of ``frame_range`` of ``info``; ``.write(frames)`` appends.
+
+    On a clean exit the render appears at ``out_path`` with its sidecar; on any error or
+    cancel nothing is left. ``size`` (width, height) defaults to the source display size.
+    """
+    return Render(out_path, info, frame_range, codec=codec, crf=crf, size=size, overwrite=overwrite,
+                  provenance=provenance, progress=progress, **kw)
