@@ -124,7 +124,7 @@ class Render:
         return stream
 
     def _provenance(self) -> dict:
-        return {"tool": "t2vz-edit", "version": t2vz_edit.__version__, "source": str(self.info.path),
+        return {"tool": "t2vz-edit", "version": t2vz_edit.__version__, "source": str(Path(self.info.path).resolve()),
                 "range": {"start_frame": self.range.start, "stop_frame": self.range.stop,
                           "start_timecode": self._start_timecode()}, **self.provenance}
 
