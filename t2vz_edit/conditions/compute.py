@@ -121,7 +121,7 @@ def _two_pass(chunks, annotator, folder: Path, total_frames: int, report):
     done, lows, highs, sizes, frames_done = [], [], [], {}, 0
     for start, frames in _pairs(chunks):                      # pass 1: raw depth + bounds
         raw = annotator.raw(frames)                            # (n, h, w) float32
-        np.save(folder / f"raw_{start:09d}.npy", raw.astype(np.float16))
+        np.save(folder / f"raw_{start:09d}.npy", raw)  # float32: float16 loses depth steps
         b = frame_bounds(raw)
         lows.append(b[:, 0].min())
         highs.append(b[:, 1].max())
@@ -134,7 +134,7 @@ def _two_pass(chunks, annotator, folder: Path, total_frames: int, report):
     lo, hi = float(min(lows)), float(max(highs))
     for start, _ in done:                                      # pass 2: same bounds for every frame
         raw_path = folder / f"raw_{start:09d}.npy"
-        raw = np.load(raw_path).astype(np.float32)
+        raw = np.load(raw_path)
         save_chunk(folder, start, annotator.maps_from_raw(raw, lo, hi, sizes[start]))
         raw_path.unlink()
     return done, [lo, hi]
