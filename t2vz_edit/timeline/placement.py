@@ -1,0 +1,121 @@
+"""Put renders back on the timeline: a ``restyle`` track on top, or alternate media references.
+
+Track mode: a new video track (``restyle``; ``restyle 2`` ... when selected clips overlap in
+time) is appended to ``timeline.tracks`` (= on top); each render clip sits at exactly the
+original clip's range in the timeline stack, gaps elsewhere. The new track copies the time
+offset of the first video track (EDL readers keep the 01:00:00:00 record start there), so both
+count time the same way. Reference mode: the render becomes a second media reference of the
+original clip (OTIO Clip.2 multi-reference) and, by default, the active one.
+
+Render references cover the render's frames including handles: their available range starts
+``head`` frames before the clip's source in-point, so the clip's source range is unchanged.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import opentimelineio as otio
+
+from t2vz_edit.timeline.jobs import ClipJob
+from t2vz_edit.timeline.render import PROVENANCE_KEY, RenderResult
+
+TRACK_NAME = "restyle"
+REFERENCE_KEY = "t2vz_restyle"  # key of the render among a clip's media references
+
+
+def render_reference(job: ClipJob, result: RenderResult) -> otio.schema.ExternalReference:
+    """An ExternalReference to the render, in the clip's own time base."""
+    used = job.selected.clip.trimmed_range()
+    rate = used.duration.rate
+    start = used.start_time - otio.opentime.RationalTime(job.head_frames, rate).rescaled_to(used.start_time.rate)
+    available = otio.opentime.TimeRange(start, otio.opentime.RationalTime(result.frame_count, rate))
+    return otio.schema.ExternalReference(target_url=Path(result.path).resolve().as_uri(),
+                                         available_range=available,
+                                         metadata={PROVENANCE_KEY: provenance(job, result)})
+
+
+def provenance(job: ClipJob, result: RenderResult) -> dict:
+    request = job.request
+    return {**request.provenance[PROVENANCE_KEY], "render": str(result.path),
+            "spec": request.spec.to_dict(), "reused": result.reused}
+
+
+def add_reference(job: ClipJob, result: RenderResult, *, activate: bool = True) -> None:
+    """Add the render as an alternate media reference of the original clip."""
+    clip = job.selected.clip
+    references = dict(clip.media_references())
+    references[REFERENCE_KEY] = render_reference(job, result)
+    active = REFERENCE_KEY if activate else clip.active_media_reference_key
+    clip.set_media_references(references, active)
+    clip.metadata[PROVENANCE_KEY] = provenance(job, result)
+
+
+def add_tracks(timeline: otio.schema.Timeline, done: list[tuple[ClipJob, RenderResult]]) -> list[otio.schema.Track]:
+    """Append restyle track(s) holding each render at its clip's range; return them."""
+    offset_range = _first_video_range(timeline)
+    offset = offset_range.start_time if offset_range is not None else None
+    placed = []  # (stack range, render clip)
+    for job, result in done:
+        clip = job.selected.clip
+        span = clip.transformed_time_range(clip.trimmed_range(), timeline.tracks)
+        render_clip = otio.schema.Clip(name=clip.name, media_reference=render_reference(job, result),
+                                       source_range=clip.trimmed_range(),
+                                       metadata={PROVENANCE_KEY: provenance(job, result)})
+        placed.append((span, render_clip))
+    lanes: list[list] = []
+    for span, render_clip in sorted(placed, key=lambda p: p[0].start_time.to_seconds()):
+        lane = next((l for l in lanes if l[-1][0].end_time_exclusive() <= span.start_time), None)
+        if lane is None:
+            lanes.append(lane := [])
+        lane.append((span, render_clip))
+    tracks = []
+    for number, lane in enumerate(lanes, start=1):
+        track = _lane_track(TRACK_NAME if number == 1 else f"{TRACK_NAME} {number}", lane, offset, offset_range)
+        timeline.tracks.append(track)
+        tracks.append(track)
+    return tracks
+
+
+def _first_video_range(timeline):
+    for track in timeline.tracks:
+        if track.kind == otio.schema.TrackKind.Video:
+            return track.source_range
+    return None
+
+
+def _lane_track(name: str, lane: list, offset, offset_range) -> otio.schema.Track:
+    track = otio.schema.Track(name=name, kind=otio.schema.TrackKind.Video)
+    cursor = None
+    for span, render_clip in lane:
+        # stack time -> this track's own time (same offset as the first video track)
+        start = span.start_time + offset if offset is not None else span.start_time
+        if cursor is None:
+            cursor = offset if offset is not None else otio.opentime.RationalTime(0, span.duration.rate)
+        if start > cursor:
+            track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, span.duration.rate), start - cursor)))
+        track.append(render_clip)
+        cursor = start + span.duration
+    if offset_range is not None:
+        end = max(offset_range.end_time_exclusive(), cursor) - offset_range.start_time
+        track.source_range = otio.opentime.TimeRange(offset_range.start_time, end)
+    return track
+
+
+def flattened_for_edl(timeline: otio.schema.Timeline, tracks: list[otio.schema.Track]) -> otio.schema.Timeline:
+    """One video track with the renders over the original (CMX 3600 holds one video track)."""
+    out = copy.deepcopy(timeline)
+    video = [t for t in out.tracks if t.kind == otio.schema.TrackKind.Video]
+    base = video[0]
+    flat = otio.algorithms.flatten_stack(video)
+    flat.name = base.name
+    if base.source_range is not None:
+        flat.source_range = base.source_range
+    stack = otio.schema.Stack(name=out.tracks.name)
+    stack.append(flat)
+    for track in out.tracks:
+        if track.kind != otio.schema.TrackKind.Video:
+            stack.append(copy.deepcopy(track))
+    out.tracks = stack
+    return out

@@ -1,0 +1,157 @@
+"""Read a timeline of any format OTIO's installed adapters know, and describe it.
+
+The adapter comes from ``--format`` or the file suffix; EDLs need ``rate`` (CMX 3600 has no
+rate field). Readers that return a ``SerializableCollection`` (FCP7 XML with several
+sequences, AAF) are unwrapped to the one timeline asked for. Media is not linked on read:
+the timeline is kept exactly as the file says.
+
+>>> FORMATS["edl"]
+'cmx_3600'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from t2vz_edit.spec.errors import InputNotFoundError, TimelineError, UsageError
+from t2vz_edit.timeline.rates import checked_rate, exact_rate, is_drop_frame, timecode
+
+# --format name / file suffix -> OTIO adapter name
+FORMATS = {
+    "otio": "otio_json", "otioz": "otioz", "otiod": "otiod", "edl": "cmx_3600",
+    "xml": "fcp_xml", "fcpxml": "fcpx_xml", "aaf": "AAF",
+}
+
+
+@dataclass
+class ReadTimeline:
+    """A timeline as read, with what was needed to read it."""
+
+    timeline: otio.schema.Timeline
+    path: Path
+    format: str  # key of FORMATS
+    rate: Fraction
+
+
+def format_of(path: Path, fmt: str | None) -> str:
+    """The FORMATS key for ``path`` (``fmt`` wins over the suffix)."""
+    key = (fmt or path.suffix.lstrip(".")).lower()
+    if key not in FORMATS:
+        raise UsageError(f"{path}: cannot tell the timeline format from {key or 'no suffix'!r}; "
+                         f"pass --format with one of {', '.join(FORMATS)}")
+    return key
+
+
+def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fraction | None = None,
+                  sequence: str | None = None) -> ReadTimeline:
+    """Read ``path``; ``rate`` is required for EDLs that are not 24 fps."""
+    path = Path(path)
+    if not path.exists() or path.is_dir():
+        raise InputNotFoundError("timeline file not found (or is a folder); check the path", path=path)
+    key = format_of(path, fmt)
+    args = {}
+    if key == "edl":
+        edl_rate = checked_rate(rate if rate is not None else 24, f"{path} (--rate)")
+        args["rate"] = float(edl_rate)
+    try:
+        result = otio.adapters.read_from_file(
+            str(path), adapter_name=FORMATS[key],
+            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
+    except Exception as exc:  # adapters raise anything from ValueError to KeyError
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise TimelineError(f"cannot read as {key} ({detail}); check the file or pass --format",
+                            path=path) from None
+    timeline = _unwrap(result, path, sequence)
+    return ReadTimeline(timeline, path, key, timeline_rate(timeline, path, rate))
+
+
+def _unwrap(result, path: Path, sequence: str | None) -> otio.schema.Timeline:
+    if isinstance(result, otio.schema.Timeline):
+        return result
+    if isinstance(result, otio.schema.SerializableCollection):
+        found = [t for t in result.find_children(descended_from_type=otio.schema.Timeline)]
+        if sequence is not None:
+            found = [t for t in found if t.name == sequence]
+        if len(found) == 1:
+            return found[0]
+        names = ", ".join(repr(t.name) for t in result.find_children(descended_from_type=otio.schema.Timeline))
+        if not found:
+            raise TimelineError(f"no timeline {'named ' + repr(sequence) if sequence else ''} in the file "
+                                f"(has: {names or 'none'})", path=path)
+        raise TimelineError(f"holds {len(found)} timelines ({names}); pick one with --sequence NAME", path=path)
+    raise TimelineError(f"holds a {type(result).__name__}, not a timeline", path=path)
+
+
+def timeline_rate(timeline: otio.schema.Timeline, path: Path, asked: float | Fraction | None = None) -> Fraction:
+    """The exact edit rate: the asked one, else the global start time's, else the first clip's."""
+    if asked is not None:
+        return checked_rate(asked, f"{path} (--rate)")
+    candidates = []
+    if timeline.global_start_time is not None:
+        candidates.append(timeline.global_start_time.rate)
+    candidates += [c.trimmed_range().duration.rate for c in timeline.find_clips()[:1]]
+    if not candidates:
+        raise TimelineError("has no clips and no start time to take a frame rate from", path=path)
+    return checked_rate(candidates[0], str(path))
+
+
+def start_frames(read: ReadTimeline) -> int:
+    """Start timecode of the timeline in frames (01:00:00:00 at 24 fps -> 86400).
+
+    The global start time when set; EDL readers instead shift the video track (its source
+    range starts at minus the first record timecode), which counts the same.
+    """
+    start = read.timeline.global_start_time
+    if start is not None:
+        return round(start.value_rescaled_to(float(read.rate)))
+    video = [t for t in read.timeline.tracks if t.kind == otio.schema.TrackKind.Video and t.source_range]
+    return -round(video[0].source_range.start_time.value_rescaled_to(float(read.rate))) if video else 0
+
+
+def describe(read: ReadTimeline) -> dict:
+    """What was read: rate, start timecode, tracks and clips (for ``timeline inspect``)."""
+    rate = read.rate
+    start = otio.opentime.RationalTime(start_frames(read), float(rate))
+    offset = read.timeline.global_start_time or otio.opentime.RationalTime(0, float(rate))
+    tracks = []
+    for index, track in enumerate(read.timeline.tracks):
+        children = list(track)
+        tracks.append({
+            "index": index, "name": track.name, "kind": str(track.kind),
+            "clips": sum(isinstance(c, otio.schema.Clip) for c in children),
+            "gaps": sum(isinstance(c, otio.schema.Gap) for c in children),
+            "transitions": sum(isinstance(c, otio.schema.Transition) for c in children),
+            "nested": sum(isinstance(c, (otio.schema.Stack, otio.schema.Track)) for c in children),
+        })
+    clips = [_describe_clip(clip, rate, offset, read.timeline.tracks) for clip in read.timeline.find_clips()]
+    return {
+        "path": str(read.path), "format": read.format, "name": read.timeline.name,
+        "rate": f"{rate.numerator}/{rate.denominator}", "fps": float(rate),
+        "drop_frame": is_drop_frame(rate), "start_timecode": timecode(start, rate),
+        "duration_frames": round(read.timeline.duration().value_rescaled_to(float(rate))),
+        "tracks": tracks, "clips": clips,
+    }
+
+
+def _describe_clip(clip: otio.schema.Clip, rate: Fraction, start, stack) -> dict:
+    record = clip.transformed_time_range(clip.trimmed_range(), stack)
+    source = clip.trimmed_range()
+    ref = clip.media_reference
+    track = clip.parent()
+    return {
+        "track": track.name if track is not None else "",
+        "name": clip.name,
+        "record_in": timecode(start + record.start_time, rate),
+        "record_out": timecode(start + record.end_time_exclusive(), rate),
+        "source_in": timecode(source.start_time, rate),
+        "frames": round(source.duration.value_rescaled_to(float(rate))),
+        "media": getattr(ref, "target_url", None) or ("missing" if ref.is_missing_reference else type(ref).__name__),
+        "markers": [m.name for m in clip.markers],
+    }
+
+
+__all__ = ["FORMATS", "ReadTimeline", "read_timeline", "describe", "format_of", "start_frames",
+           "timeline_rate", "exact_rate"]

@@ -1,0 +1,153 @@
+"""Restyle clips on a timeline and put the renders back: the orchestrator, in numbered stages.
+
+Per-clip problems (refused clips, missing media, failed renders) are collected, never fatal
+on their own: the other clips still render and the output is written; the call then raises
+:class:`PartialFailure` (exit 3) with one line per failed clip. When no clip succeeds nothing
+is written and :class:`TimelineError` is raised.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from t2vz_edit.spec.errors import PartialFailure, T2VZError, TimelineError, UsageError
+from t2vz_edit.spec.progress import ProgressCallback, reporter
+from t2vz_edit.timeline import placement
+from t2vz_edit.timeline.jobs import ClipJob, SpecFor, Where, build_job
+from t2vz_edit.timeline.read import ReadTimeline
+from t2vz_edit.timeline.render import Renderer, RenderResult, is_reusable
+from t2vz_edit.timeline.selection import Criteria, select_clips
+from t2vz_edit.timeline.write import check_output, write_timeline
+
+MODES = ("track", "reference")
+
+
+@dataclass(frozen=True)
+class Options:
+    criteria: Criteria
+    out_path: Path
+    where: Where
+    out_format: str | None = None
+    mode: str = "track"
+    handles: int = 0  # extra source frames rendered before and after each clip
+    force: bool = False  # re-render even when a matching render exists
+    overwrite: bool = False  # replace an existing output timeline
+    activate_render: bool = True  # reference mode: the render is the active reference
+
+
+@dataclass
+class Outcome:
+    clip: str
+    track: int
+    status: str  # rendered | reused | failed
+    message: str = ""
+    render: str = ""
+
+
+@dataclass
+class Report:
+    output: Path | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, renderer: Renderer,
+                     progress: ProgressCallback | None = None) -> Report:
+    """Run the round trip on ``read.timeline`` (modified in place) and write ``options.out_path``."""
+    # 1. validate the request before any work
+    key = _check(read, options)
+    # 2. select clips and turn them into render requests (refusals are collected)
+    selected = select_clips(read.timeline, options.criteria)
+    if not selected:
+        raise UsageError(f"{read.path}: no clips matched the selection; check it with 'timeline inspect'")
+    jobs = [build_job(s, spec_for, options.where, options.handles, read.timeline.name) for s in selected]
+    # 3. render each distinct (media, range, spec) once
+    results = _render_all([j for j in jobs if j.request], renderer, options.force, progress)
+    report = Report(outcomes=[_outcome(job, results) for job in jobs])
+    done = [(job, results[job.request.render_key]) for job in jobs
+            if job.request and isinstance(results.get(job.request.render_key), RenderResult)]
+    if not done:
+        raise TimelineError(f"{read.path}: no clip could be restyled; nothing written: "
+                            + "; ".join(o.message for o in report.failed))
+    # 4. put the renders back and 5. write the output atomically
+    timeline = _place(read, options, key, done)
+    write_timeline(timeline, options.out_path, key, rate=read.rate, frame_size=_frame_size(done))
+    report.output = options.out_path
+    if report.failed:
+        error = PartialFailure(f"{len(report.failed)} of {len(jobs)} clips failed (output written to "
+                               f"{options.out_path}): " + "; ".join(o.message for o in report.failed))
+        error.report = report
+        raise error
+    return report
+
+
+def _check(read: ReadTimeline, options: Options) -> str:
+    if options.mode not in MODES:
+        raise UsageError(f"--mode {options.mode!r}: use one of {', '.join(MODES)}")
+    if options.handles < 0:
+        raise UsageError(f"--handles {options.handles}: must be 0 or more frames")
+    options.criteria.check()
+    key = check_output(options.out_path, read.path, options.out_format, options.overwrite)
+    if options.mode == "reference" and key not in ("otio", "otioz"):
+        raise UsageError(f"--mode reference needs .otio/.otioz output (multi-reference clips); "
+                         f"{options.out_path.name} is {key} — use --mode track")
+    video_tracks = sum(1 for t in read.timeline.tracks if t.kind == "Video")
+    if key == "edl" and options.mode == "track" and video_tracks > 1:
+        raise UsageError(f"{options.out_path.name}: an EDL holds one video track and this timeline has "
+                         f"{video_tracks}; write .otio, .xml or .aaf instead")
+    return key
+
+
+def _render_all(jobs: list[ClipJob], renderer: Renderer, force: bool, progress) -> dict:
+    """render key -> RenderResult, or the error message of a failed render."""
+    report = reporter(progress)
+    unique = {job.request.render_key: job.request for job in jobs}
+    results: dict = {}
+    for index, (render_key, request) in enumerate(unique.items()):
+        report("clips", index, len(unique))
+        if not force and is_reusable(request):
+            results[render_key] = RenderResult(request.out_path, request.frame_count, reused=True)
+            continue
+        try:
+            results[render_key] = renderer(_with_progress(request, progress))
+        except T2VZError as exc:
+            results[render_key] = f"render failed: {exc}"
+    report("clips", len(unique), len(unique))
+    return results
+
+
+def _with_progress(request, progress):
+    from dataclasses import replace
+
+    return replace(request, progress=progress)
+
+
+def _outcome(job: ClipJob, results: dict) -> Outcome:
+    clip, track = job.selected.clip.name, job.selected.track_number
+    if job.error:
+        return Outcome(clip, track, "failed", job.error)
+    result = results[job.request.render_key]
+    if not isinstance(result, RenderResult):
+        return Outcome(clip, track, "failed", f"{job.label}: {result}")
+    return Outcome(clip, track, "reused" if result.reused else "rendered", render=str(result.path))
+
+
+def _place(read: ReadTimeline, options: Options, key: str, done) -> object:
+    if options.mode == "reference":
+        for job, result in done:
+            placement.add_reference(job, result, activate=options.activate_render)
+        return read.timeline
+    tracks = placement.add_tracks(read.timeline, done)
+    if key == "edl":
+        return placement.flattened_for_edl(read.timeline, tracks)
+    return read.timeline
+
+
+def _frame_size(done) -> tuple[int, int] | None:
+    from t2vz_edit.media.probe import probe
+
+    info = probe(done[0][1].path)
+    return (info.display_width, info.display_height)

@@ -1,0 +1,35 @@
+"""What each selected clip gets: a preset, or an instruction (from its marker or the command line).
+
+A marker's text is a preset name when such a preset exists, else an Instruct-Pix2Pix
+instruction; clips without marker text get ``--preset`` or ``--instruction``. A preset named
+with ``--preset`` is the base an instruction is applied to when that preset is an instruct one.
+"""
+from __future__ import annotations
+
+from t2vz_edit.spec.edit_spec import EditSpec
+from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.timeline.jobs import SpecFor
+
+
+def spec_resolver(preset: str | None = None, instruction: str | None = None) -> SpecFor:
+    """A function ``marker text | None -> (EditSpec, text that chose it)``."""
+    from t2vz_edit.spec import presets
+
+    def base() -> EditSpec:
+        if preset:
+            spec = presets.load_preset(preset)[0]
+            if spec.mode == "instruct":
+                return spec
+        return EditSpec(mode="instruct", instruction="placeholder")
+
+    def spec_for(text: str | None) -> tuple[EditSpec, str]:
+        if text and text in presets.preset_files():
+            return presets.load_preset(text)[0], text
+        if text or instruction:
+            chosen = text or instruction
+            return base().with_overrides(instruction=chosen).validated(), chosen
+        if preset:
+            return presets.load_preset(preset)[0], preset
+        raise UsageError("clip has no 'restyle: ...' marker text; pass --preset NAME or --instruction TEXT")
+
+    return spec_for

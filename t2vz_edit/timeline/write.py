@@ -1,0 +1,81 @@
+"""Write a timeline atomically in any writable format, with the fixes NLEs need.
+
+- FCP7 XML: the adapter writes an empty ``<format>`` under ``<video>``; Resolve wants the
+  sequence's sample characteristics there (rate and frame size), so they are filled in.
+- AAF: written with ``use_empty_mob_ids=True`` so clips that never came from Avid (no MobID
+  in their metadata) get fresh MobIDs instead of failing; the adapter adds the timecode track
+  Resolve needs.
+- The file is written next to the target under a temporary name and renamed into place, so a
+  failed write leaves nothing; the input timeline is never the output.
+"""
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from t2vz_edit.spec.errors import OutputError
+from t2vz_edit.timeline.read import FORMATS, format_of
+
+WRITABLE = ("otio", "otioz", "edl", "xml", "fcpxml", "aaf")
+
+
+def check_output(out_path: Path, input_path: Path, fmt: str | None, overwrite: bool) -> str:
+    """Validate the output up front; return its format key."""
+    key = format_of(out_path, fmt)
+    if key not in WRITABLE:
+        raise OutputError(f"cannot write {key} timelines; use one of {', '.join(WRITABLE)}", path=out_path)
+    if out_path.resolve() == input_path.resolve():
+        raise OutputError("is the input timeline; the input is never overwritten — choose another -o", path=out_path)
+    if out_path.exists() and not overwrite:
+        raise OutputError("exists; pass --overwrite to replace it or choose another -o", path=out_path)
+    if not out_path.parent.is_dir():
+        raise OutputError("folder does not exist; create it first", path=out_path)
+    return key
+
+
+def write_timeline(timeline: otio.schema.Timeline, out_path: Path, key: str, *, rate: Fraction,
+                   frame_size: tuple[int, int] | None = None) -> None:
+    """Write atomically; adapter failures become one-line :class:`OutputError`."""
+    tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.partial{out_path.suffix}")
+    args = {"use_empty_mob_ids": True} if key == "aaf" else {}
+    if key == "edl":
+        args["rate"] = float(rate)
+    try:
+        otio.adapters.write_to_file(timeline, str(tmp), adapter_name=FORMATS[key], **args)
+        if key == "xml":
+            _fill_fcp7_format(tmp, rate, frame_size)
+        os.replace(tmp, out_path)
+    except Exception as exc:  # adapters raise many types; report one line, leave nothing behind
+        detail = " ".join(str(exc).split())[:240] or type(exc).__name__
+        raise OutputError(f"cannot write as {key}: {detail}", path=out_path) from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _fill_fcp7_format(path: Path, rate: Fraction, frame_size: tuple[int, int] | None) -> None:
+    """Give every sequence ``<video><format><samplecharacteristics>`` (rate, width, height)."""
+    tree = ET.parse(path)
+    timebase = str(round(rate))
+    ntsc = "TRUE" if rate.denominator == 1001 else "FALSE"
+    for video in tree.iter("video"):
+        fmt = video.find("format")
+        if fmt is None:  # clip-level <video> elements carry no <format>
+            continue
+        chars = fmt.find("samplecharacteristics")
+        if chars is None:
+            chars = ET.SubElement(fmt, "samplecharacteristics")
+        if chars.find("rate") is None:
+            rate_e = ET.SubElement(chars, "rate")
+            ET.SubElement(rate_e, "timebase").text = timebase
+            ET.SubElement(rate_e, "ntsc").text = ntsc
+        if frame_size and chars.find("width") is None:
+            ET.SubElement(chars, "width").text = str(frame_size[0])
+            ET.SubElement(chars, "height").text = str(frame_size[1])
+            ET.SubElement(chars, "pixelaspectratio").text = "square"
+    body = ET.tostring(tree.getroot(), encoding="unicode")
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body, encoding="utf-8")

@@ -1,0 +1,76 @@
+"""Shared fixtures for timeline tests: synthesized media and timelines built in code.
+
+Every timeline has a 01:00:00:00 start, several tracks, gaps, a transition between two
+unselected clips, and markers; media are tiny H.264 clips made by the media layer's synthesizer
+at the timeline's exact rate, so a render's frame count can be checked against its clip.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from t2vz_edit.media.synth import make_clip
+
+MEDIA_FRAMES = 60
+RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
+
+
+@pytest.fixture(scope="session")
+def media_factory(tmp_path_factory):
+    """rate -> {name: path} of four 60-frame clips at that rate (built once per rate)."""
+    made: dict = {}
+
+    def build(rate: Fraction) -> dict[str, Path]:
+        if rate not in made:
+            folder = tmp_path_factory.mktemp(f"media_{float(rate):.3f}")
+            made[rate] = {name: Path(make_clip(folder / f"{name}.mov", frames=MEDIA_FRAMES, width=64, height=48,
+                                               rate=rate, gop=6))
+                          for name in ("shotA", "shotB", "shotC", "shotD")}
+        return made[rate]
+
+    return build
+
+
+def _clip(name: str, media: Path, rate: float, start: int, frames: int, *, available=True) -> otio.schema.Clip:
+    ref = otio.schema.ExternalReference(
+        target_url=media.as_uri(),
+        available_range=TR(RT(0, rate), RT(MEDIA_FRAMES, rate)) if available else None)
+    return otio.schema.Clip(name=name, media_reference=ref, source_range=TR(RT(start, rate), RT(frames, rate)))
+
+
+def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int = 2, aaf: bool = False) -> otio.schema.Timeline:
+    """V1: shotA | transition | shotB | gap | shotC(marker 'restyle: ...'); V2: gap | shotD; A1: shotA audio."""
+    r = float(rate)
+    timeline = otio.schema.Timeline("round trip", global_start_time=RT(round(3600 * rate), r))
+    v1 = otio.schema.Track("V1", kind=otio.schema.TrackKind.Video)
+    v1.append(_clip("shotA", media["shotA"], r, 5, 20))
+    transition = otio.schema.Transition(name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                                        in_offset=RT(4, r), out_offset=RT(4, r))
+    if aaf:  # the AAF writer needs Avid's description of the dissolve
+        transition.metadata["AAF"] = {"PointList": [], "CutPoint": 4, "OperationGroup": {"Operation": {
+            "DataDefinition": {"Name": "Picture"}, "Description": "", "Name": "Video Dissolve"}}}
+    v1.append(transition)
+    v1.append(_clip("shotB", media["shotB"], r, 10, 16))
+    v1.append(otio.schema.Gap(source_range=TR(RT(0, r), RT(7, r))))
+    shot_c = _clip("shotC", media["shotC"], r, 12, 24)
+    shot_c.markers.append(otio.schema.Marker(name="restyle: make it a watercolor painting",
+                                             marked_range=TR(RT(14, r), RT(0, r))))
+    v1.append(shot_c)
+    timeline.tracks.append(v1)
+    if video_tracks > 1:
+        v2 = otio.schema.Track("V2", kind=otio.schema.TrackKind.Video)
+        v2.append(otio.schema.Gap(source_range=TR(RT(0, r), RT(9, r))))
+        v2.append(_clip("shotD", media["shotD"], r, 0, 11))
+        timeline.tracks.append(v2)
+    a1 = otio.schema.Track("A1", kind=otio.schema.TrackKind.Audio)
+    a1.append(_clip("shotA", media["shotA"], r, 5, 20))
+    timeline.tracks.append(a1)
+    return timeline
+
+
+@pytest.fixture
+def timeline_24(media_factory):
+    return build_timeline(media_factory(Fraction(24)), Fraction(24))
