@@ -36,6 +36,7 @@ _CODECS = {  # codec → (encoder, 8-bit pix_fmt, 10-bit pix_fmt)
     "prores": ("prores_ks", "yuv422p10le", "yuv422p10le"),
     "mjpeg": ("mjpeg", "yuvj420p", "yuvj420p"),
     "mpeg4": ("mpeg4", "yuv420p", "yuv420p"),
+    "mpeg2": ("mpeg2video", "yuv422p", "yuv422p"),
 }
 
 
@@ -142,6 +143,8 @@ def make_clip(path, *, frames: int = 48, width: int = 320, height: int = 180,
         options = {"crf": str(crf), "g": str(gop), "bf": "2", "preset": "veryfast"} if encoder == "libx264" else {}
         if encoder == "prores_ks":
             options = {"profile": "3"}
+        elif encoder in ("mpeg4", "mpeg2video"):
+            options = {"g": str(gop), "bf": "2"}  # B-frames: decode order differs from presentation order
         stream = container.add_stream(encoder, rate=rate, options=options)
         stream.width, stream.height = coded_w, coded_h
         stream.pix_fmt = pix10 if ten_bit else pix8
