@@ -103,19 +103,19 @@ def _lane_track(name: str, lane: list, offset, offset_range) -> otio.schema.Trac
     return track
 
 
-def flattened_for_edl(timeline: otio.schema.Timeline, tracks: list[otio.schema.Track]) -> otio.schema.Timeline:
-    """One video track with the renders over the original (CMX 3600 holds one video track)."""
+def replaced_for_edl(timeline: otio.schema.Timeline, done: list) -> otio.schema.Timeline:
+    """A copy whose single video track has each selected event replaced by its render.
+
+    CMX 3600 holds one video track, so a restyle track cannot sit on top: the render takes the
+    original event's place (same record range, same source in-point); other events are copied.
+    """
     out = copy.deepcopy(timeline)
-    video = [t for t in out.tracks if t.kind == otio.schema.TrackKind.Video]
-    base = video[0]
-    flat = otio.algorithms.flatten_stack(video)
-    flat.name = base.name
-    if base.source_range is not None:
-        flat.source_range = base.source_range
-    stack = otio.schema.Stack(name=out.tracks.name)
-    stack.append(flat)
-    for track in out.tracks:
-        if track.kind != otio.schema.TrackKind.Video:
-            stack.append(copy.deepcopy(track))
-    out.tracks = stack
+    base = next(t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video)
+    target = next(t for t in out.tracks if t.kind == otio.schema.TrackKind.Video)
+    for job, result in done:
+        clip = job.selected.clip
+        index = base.index(clip)
+        render_clip = otio.schema.Clip(name=clip.name, media_reference=render_reference(job, result),
+                                       source_range=clip.trimmed_range(), markers=[copy.deepcopy(m) for m in clip.markers])
+        target[index] = render_clip
     return out

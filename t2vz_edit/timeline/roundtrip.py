@@ -140,9 +140,9 @@ def _place(read: ReadTimeline, options: Options, key: str, done) -> object:
         for job, result in done:
             placement.add_reference(job, result, activate=options.activate_render)
         return read.timeline
-    tracks = placement.add_tracks(read.timeline, done)
     if key == "edl":
-        return placement.flattened_for_edl(read.timeline, tracks)
+        return placement.replaced_for_edl(read.timeline, done)
+    placement.add_tracks(read.timeline, done)
     return read.timeline
 
 

@@ -50,8 +50,12 @@ def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int 
     transition = otio.schema.Transition(name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
                                         in_offset=RT(4, r), out_offset=RT(4, r))
     if aaf:  # the AAF writer needs Avid's description of the dissolve
-        transition.metadata["AAF"] = {"PointList": [], "CutPoint": 4, "OperationGroup": {"Operation": {
-            "DataDefinition": {"Name": "Picture"}, "Description": "", "Name": "Video Dissolve"}}}
+        transition.metadata["AAF"] = {
+            "PointList": [{"Value": 0, "Time": 0}, {"Value": 1, "Time": 1}], "CutPoint": 4,
+            "OperationGroup": {"Operation": {
+                "DataDefinition": {"Name": "Picture"}, "Description": "", "Name": "Video Dissolve",
+                "Identification": "0c3bea41-fc05-11d2-8a29-0050040ef7d2", "IsTimeWarp": False, "Bypass": 1,
+                "NumberInputs": 2, "OperationCategory": "OperationCategory_Effect"}}}
     v1.append(transition)
     v1.append(_clip("shotB", media["shotB"], r, 10, 16))
     v1.append(otio.schema.Gap(source_range=TR(RT(0, r), RT(7, r))))
@@ -66,7 +70,7 @@ def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int 
         v2.append(_clip("shotD", media["shotD"], r, 0, 11))
         timeline.tracks.append(v2)
     a1 = otio.schema.Track("A1", kind=otio.schema.TrackKind.Audio)
-    a1.append(_clip("shotA", media["shotA"], r, 5, 20))
+    a1.append(_clip("shotA audio", media["shotA"], r, 5, 20))  # same name as V1 trips the FCP7 reader
     timeline.tracks.append(a1)
     return timeline
 
