@@ -87,10 +87,12 @@ def bar_samples(rgb: np.ndarray) -> list[tuple[tuple[int, int, int], np.ndarray]
     return out
 
 
-def _tone(channels: int, sample_rate: int, start: int, count: int) -> np.ndarray:
-    """Stereo test tone, (channels, count) float32: 440 Hz left, 660 Hz right, ..."""
+def tone(channels: int, sample_rate: int, start: int, count: int) -> np.ndarray:
+    """Test tone ``(channels, count)`` float32: a chirp rising 100 Hz per second from 440 Hz (660 Hz on
+    the right), never periodic, so a test can find where in the clip a piece of audio comes from."""
     t = (start + np.arange(count)) / sample_rate
-    return np.stack([0.2 * np.sin(2 * np.pi * 440 * (1 + 0.5 * c) * t) for c in range(channels)]).astype(np.float32)
+    phase = 2 * np.pi * (np.outer(1 + 0.5 * np.arange(channels), 440 * t) + 50 * t**2)
+    return (0.2 * np.sin(phase)).astype(np.float32)
 
 
 def _frame_times(frames: int, rate: Fraction, vfr: bool, time_base: Fraction) -> list[int]:
@@ -116,7 +118,7 @@ def _mux_audio(container, stream, total: int, channels: int, sample_rate: int) -
     block = 1024
     for start in range(0, total, block):
         count = min(block, total - start)
-        frame = av.AudioFrame.from_ndarray(_tone(channels, sample_rate, start, count), format="fltp", layout=layout)
+        frame = av.AudioFrame.from_ndarray(tone(channels, sample_rate, start, count), format="fltp", layout=layout)
         frame.sample_rate, frame.pts = sample_rate, start
         container.mux(stream.encode(frame))
     container.mux(stream.encode(None))
