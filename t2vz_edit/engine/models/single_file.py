@@ -1,0 +1,277 @@
+"""Single-file checkpoints of the SD1.5 family (original LDM layout): read, detect, load, write.
+
+Configs never come from the network. In order:
+
+1. an explicit ``config_dir`` (a diffusers pipeline-layout folder: ``unet/config.json``,
+   ``vae/config.json``, ``text_encoder/config.json``, ``scheduler/scheduler_config.json``,
+   ``tokenizer/``; for a ControlNet file a folder with ``config.json``);
+2. a sibling folder ``<stem>.config/`` next to ``<stem>.safetensors`` (what
+   :func:`save_single_file` writes with ``with_config=True``; how tiny test models travel);
+3. the SD1.5 configs shipped in ``configs/sd15/`` (4-channel, 8-channel Instruct-Pix2Pix,
+   ControlNet), picked from tensor shapes; the CLIP tokenizer then comes from the model store.
+
+Weights are converted with diffusers' own LDM converters (``convert_ldm_unet_checkpoint`` …)
+and loaded strictly, so a checkpoint that does not match the architecture is an error, not a
+silently half-random model.
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from t2vz_edit.spec.errors import ModelError
+
+UNET_IN = "model.diffusion_model.input_blocks.0.0.weight"  # (C, in_channels, 3, 3)
+CONTROL_HINT = ("control_model.input_hint_block.0.weight", "input_hint_block.0.weight")
+TOKENIZER_SOURCES = ("openai/clip-vit-large-patch14", "stable-diffusion-v1-5/stable-diffusion-v1-5")
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors of a .safetensors file, or of a pickle loaded weights-only (no code runs)."""
+    path = Path(path)
+    if path.suffix.lower() == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelError(f"corrupt or truncated safetensors file ({' '.join(str(exc).split())}); "
+                             "download or export it again", path=path) from None
+    try:
+        data = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - UnpicklingError and friends: refuse, one line
+        raise ModelError(f"pickle refused: it holds more than plain tensors ({type(exc).__name__}); pickles can run "
+                         "code, so convert it to .safetensors with a trusted tool first", path=path) from None
+    if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
+        data = data["state_dict"]  # Lightning-style .ckpt
+    if not isinstance(data, dict) or not all(isinstance(v, torch.Tensor) for v in data.values()):
+        raise ModelError("not a checkpoint: expected a mapping of parameter names to tensors", path=path)
+    return data
+
+
+def _shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    if path.suffix.lower() != ".safetensors":
+        return {k: tuple(v.shape) for k, v in read_checkpoint(path).items()}
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"corrupt or truncated safetensors file ({' '.join(str(exc).split())}); "
+                         "download or export it again", path=path) from None
+
+
+def detect_architecture(shapes: dict[str, tuple[int, ...]], *, path: Path | str = "checkpoint") -> str:
+    """'sd', 'instruct' or 'controlnet' from parameter names and shapes; ModelError otherwise."""
+    if any(k in shapes for k in CONTROL_HINT):
+        return "controlnet"
+    if any(k.startswith("conditioner.embedders.1") for k in shapes):
+        raise ModelError("this is an SDXL checkpoint; only the SD1.5 family is supported", path=path)
+    if any(k.startswith("cond_stage_model.model.") for k in shapes):
+        raise ModelError("this is an SD2.x (OpenCLIP) checkpoint; only the SD1.5 family is supported", path=path)
+    if UNET_IN not in shapes:
+        raise ModelError("not a Stable Diffusion checkpoint (no model.diffusion_model.* UNet weights); "
+                         "give an SD1.5-family .safetensors or a diffusers folder", path=path)
+    in_channels = shapes[UNET_IN][1]
+    if in_channels not in (4, 8):
+        raise ModelError(f"UNet takes {in_channels} input channels (9 = inpainting); supported: 4 (SD1.5) "
+                         "and 8 (Instruct-Pix2Pix)", path=path)
+    return "instruct" if in_channels == 8 else "sd"
+
+
+def detect_architecture_of_file(path: Path) -> str:
+    return detect_architecture(_shapes(Path(path)), path=path)
+
+
+# -- configs ------------------------------------------------------------------------------------
+
+def sibling_config_dir(path: Path) -> Path | None:
+    folder = Path(path).with_name(Path(path).stem + ".config")
+    return folder if folder.is_dir() else None
+
+
+def _json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ModelError("config file missing from the checkpoint's config folder; it needs unet/, vae/, "
+                         "text_encoder/, scheduler/ and tokenizer/ as in a diffusers pipeline folder", path=path)
+    return json.loads(path.read_text())
+
+
+def shipped_config(name: str) -> dict[str, Any]:
+    """One of the SD1.5 configs shipped with the package (``configs/sd15/<name>.json``)."""
+    text = resources.files("t2vz_edit.engine.models.configs.sd15").joinpath(f"{name}.json").read_text()
+    return json.loads(text)
+
+
+def component_configs(arch: str, config_dir: Path | None) -> dict[str, Any]:
+    """unet / vae / text_encoder / scheduler configs (dicts), from ``config_dir`` or shipped."""
+    if config_dir is not None:
+        d = Path(config_dir)
+        return {"unet": _json(d / "unet" / "config.json"), "vae": _json(d / "vae" / "config.json"),
+                "text_encoder": _json(d / "text_encoder" / "config.json"),
+                "scheduler": _json(d / "scheduler" / "scheduler_config.json")}
+    return {"unet": shipped_config("unet_instruct" if arch == "instruct" else "unet"), "vae": shipped_config("vae"),
+            "text_encoder": shipped_config("text_encoder"), "scheduler": shipped_config("scheduler")}
+
+
+# -- building modules ---------------------------------------------------------------------------
+
+def _strict_load(module: torch.nn.Module, state: dict[str, torch.Tensor], what: str, path: Path) -> None:
+    result = module.load_state_dict(state, strict=False, assign=True)
+    missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
+    leftover_meta = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
+    if missing or unexpected or leftover_meta:
+        example = (missing or unexpected or leftover_meta)[0]
+        raise ModelError(f"{what} weights do not match the architecture ({len(missing)} missing, {len(unexpected)} "
+                         f"unexpected, e.g. {example}); pass the matching config folder or use a diffusers folder",
+                         path=path)
+
+
+def _diffusers_module(cls, config: dict[str, Any], state, what: str, path: Path):
+    with torch.device("meta"):  # no random init of ~1 GB of SD1.5 weights we overwrite anyway
+        module = cls.from_config(config)
+    _strict_load(module, state, what, path)
+    return module.eval()
+
+
+def build_text_encoder(config: dict[str, Any], checkpoint: dict[str, torch.Tensor], path: Path):
+    from diffusers.loaders.single_file_utils import convert_ldm_clip_checkpoint
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    cfg = {k: v for k, v in config.items() if k not in ("architectures", "model_type")}
+    model = CLIPTextModel(CLIPTextConfig(**cfg))
+    # LDM files name CLIP weights "text_model.embeddings…"; transformers 5 modules drop "text_model."
+    nested = any(k.startswith("text_model.") for k in model.state_dict())
+    state = {}
+    for key, value in convert_ldm_clip_checkpoint(checkpoint).items():
+        if key.endswith("position_ids"):
+            continue  # a buffer, not a weight; some checkpoints carry a stale copy
+        bare = key.removeprefix("text_model.")
+        state["text_model." + bare if nested else bare] = value
+    _strict_load(model, state, "text encoder", path)
+    return model.eval()
+
+
+def load_single_file(path: Path, *, config_dir: Path | None = None) -> dict[str, Any]:
+    """Components of an SD1.5-family checkpoint: unet, vae, text_encoder, tokenizer, scheduler_config."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers.loaders.single_file_utils import convert_ldm_unet_checkpoint, convert_ldm_vae_checkpoint
+
+    path = Path(path)
+    config_dir = config_dir or sibling_config_dir(path)
+    checkpoint = read_checkpoint(path)
+    arch = detect_architecture({k: tuple(v.shape) for k, v in checkpoint.items()}, path=path)
+    if arch == "controlnet":
+        raise ModelError("this is a ControlNet checkpoint; give it as a control model (--control-model), "
+                         "not as the base model", path=path)
+    cfg = component_configs(arch, config_dir)
+    expected = int(cfg["unet"]["in_channels"])
+    if expected != (8 if arch == "instruct" else 4):
+        raise ModelError(f"config says in_channels={expected} but the checkpoint is {arch}; fix the config folder",
+                         path=path)
+    has_ema = sum(k.startswith("model_ema.") for k in checkpoint) > 100
+    unet_state = convert_ldm_unet_checkpoint(checkpoint, cfg["unet"], extract_ema=has_ema)
+    unet = _diffusers_module(UNet2DConditionModel, cfg["unet"], unet_state, "UNet", path)
+    vae = _diffusers_module(AutoencoderKL, cfg["vae"], convert_ldm_vae_checkpoint(checkpoint, cfg["vae"]), "VAE", path)
+    text_encoder = build_text_encoder(cfg["text_encoder"], checkpoint, path)
+    tokenizer = load_tokenizer(config_dir / "tokenizer" if config_dir else None, path)
+    return {"unet": unet, "vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer,
+            "scheduler_config": cfg["scheduler"]}
+
+
+def load_controlnet_file(path: Path, *, config_dir: Path | None = None):
+    """A ControlNet from an original-layout single file (``control_model.*`` keys)."""
+    from diffusers import ControlNetModel
+    from diffusers.loaders.single_file_utils import convert_controlnet_checkpoint
+
+    path = Path(path)
+    config_dir = config_dir or sibling_config_dir(path)
+    checkpoint = read_checkpoint(path)
+    if detect_architecture({k: tuple(v.shape) for k, v in checkpoint.items()}, path=path) != "controlnet":
+        raise ModelError("not a ControlNet checkpoint (no input_hint_block weights)", path=path)
+    config = _json(config_dir / "config.json") if config_dir else shipped_config("controlnet")
+    state = convert_controlnet_checkpoint(checkpoint, config)
+    return _diffusers_module(ControlNetModel, config, state, "ControlNet", path)
+
+
+def has_tokenizer_files(folder: Path) -> bool:
+    """A CLIP BPE tokenizer: slow-format vocab + merges, or the fast ``tokenizer.json``."""
+    return (folder / "tokenizer.json").is_file() or ((folder / "vocab.json").is_file() and (folder / "merges.txt").is_file())
+
+
+def load_tokenizer(folder: Path | None, checkpoint: Path):
+    """The CLIP tokenizer: from the config folder, else from the model store / HF cache."""
+    from transformers import CLIPTokenizer
+
+    from t2vz_edit.engine.models.sources import parse_source
+    from t2vz_edit.engine.models.store import resolve_hub
+
+    candidates = [folder] if folder is not None else []
+    for hub_id in TOKENIZER_SOURCES:
+        try:
+            root = resolve_hub(parse_source(hub_id))
+        except ModelError:
+            continue
+        candidates += [root, root / "tokenizer"]
+    for candidate in candidates:
+        if candidate.is_dir() and has_tokenizer_files(candidate):
+            return CLIPTokenizer.from_pretrained(str(candidate), local_files_only=True)
+    raise ModelError(f"no CLIP tokenizer for this single-file checkpoint (none in its config folder or the model store); "
+                     f"run `t2vz-edit models pull {TOKENIZER_SOURCES[0]} --include '*.json' --include '*.txt'`",
+                     path=checkpoint)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+def save_single_file(parts_or_folder: Any, path: Path | str, *, with_config: bool = False) -> Path:
+    """Write UNet + VAE + text encoder as one original-layout (LDM keys) ``.safetensors``.
+
+    ``parts_or_folder``: a diffusers pipeline folder, an ``EngineParts`` or a components dict.
+    ``with_config`` also writes ``<stem>.config/`` (configs + tokenizer) so non-SD1.5 sizes
+    (tiny test models) load back without shipped configs.
+    """
+    from safetensors.torch import save_file
+
+    from t2vz_edit.engine.models.ldm_keys import to_ldm_state_dict
+
+    parts = _components(parts_or_folder)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = to_ldm_state_dict(parts["unet"], parts["vae"], parts["text_encoder"])
+    save_file(tensors, str(path), metadata={"format": "pt", "written_by": "t2vz-edit"})
+    if with_config:
+        cfg = path.with_name(path.stem + ".config")
+        parts["unet"].save_config(str(cfg / "unet"))
+        parts["vae"].save_config(str(cfg / "vae"))
+        parts["text_encoder"].config.to_json_file(str(_mkdir(cfg / "text_encoder") / "config.json"))
+        parts["scheduler"].save_config(str(cfg / "scheduler"))
+        parts["tokenizer"].save_pretrained(str(cfg / "tokenizer"))
+    return path
+
+
+def _mkdir(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _components(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, (str, Path)):
+        from t2vz_edit.engine.models.loading import load_folder_components
+
+        return load_folder_components(Path(obj))
+    if isinstance(obj, dict):
+        return obj
+    return {name: getattr(obj, name) for name in ("unet", "vae", "text_encoder", "tokenizer", "scheduler")}
+
+
+__all__ = ["read_checkpoint", "detect_architecture", "detect_architecture_of_file", "load_single_file",
+           "load_controlnet_file", "load_tokenizer", "save_single_file", "shipped_config", "component_configs",
+           "sibling_config_dir"]
