@@ -1,8 +1,111 @@
-"""CLI commands of this group (placeholder until its issue lands)."""
+"""`t2vz-edit timeline inspect|restyle`: round-trip NLE timelines (see docs/timeline.md)."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
+from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
+
+timeline_app = typer.Typer(help="Read NLE timelines and put restyled clips back on them.", no_args_is_help=True)
+
+
+def _read(file: Path, fmt: Optional[str], rate: Optional[str], sequence: Optional[str]):
+    from fractions import Fraction
+
+    from t2vz_edit.spec.errors import UsageError
+    from t2vz_edit.timeline.read import read_timeline
+
+    try:
+        asked = None if rate is None else Fraction(rate)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"--rate {rate!r}: give a number or fraction, e.g. 25, 23.976 or 30000/1001") from None
+    return read_timeline(file, fmt=fmt, rate=asked, sequence=sequence)
+
+
+@timeline_app.command()
+def inspect(file: Path = typer.Argument(..., help="Timeline file (.otio, .edl, .xml, .fcpxml, .aaf)."),
+            fmt: Optional[str] = typer.Option(None, "--format", help="Format when the suffix does not say."),
+            rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default 24)."),
+            sequence: Optional[str] = typer.Option(None, "--sequence", help="Timeline name in a multi-sequence file."),
+            as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show tracks, clips, rate and start timecode of a timeline."""
+    from t2vz_edit.timeline.read import describe
+
+    info = describe(_read(file, fmt, rate, sequence))
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    typer.echo(f"{info['name']} ({info['format']}): {info['rate']} fps{' DF' if info['drop_frame'] else ''}, "
+               f"starts {info['start_timecode']}, {info['duration_frames']} frames")
+    for t in info["tracks"]:
+        typer.echo(f"  track {t['index']} {t['kind']} {t['name']!r}: {t['clips']} clips, {t['gaps']} gaps, "
+                   f"{t['transitions']} transitions")
+    for c in info["clips"]:
+        typer.echo(f"    {c['track']:<8} {c['name']:<24} {c['record_in']}-{c['record_out']} "
+                   f"src {c['source_in']} ({c['frames']} fr) {c['media']} {' '.join(c['markers'])}")
+
+
+@timeline_app.command()
+def restyle(file: Path = typer.Argument(..., help="Timeline to read (never written)."),
+            output: Path = typer.Option(..., "-o", "--output", help="Timeline to write; format from its suffix."),
+            marker: bool = typer.Option(False, "--marker", help="Clips with a 'restyle: ...' marker."),
+            name: Optional[str] = typer.Option(None, "--name", help="Clips whose name matches PATTERN (* ?)."),
+            track: Optional[str] = typer.Option(None, "--track", help="Clips on video track N (V1 = 1) or named N."),
+            metadata: Optional[str] = typer.Option(None, "--metadata", help="Clips whose metadata KEY=VALUE (dotted key)."),
+            all_clips: bool = typer.Option(False, "--all", help="Every video clip."),
+            preset: Optional[str] = typer.Option(None, "--preset", help="Preset for clips without marker text."),
+            instruction: Optional[str] = typer.Option(None, "--instruction", help="Instruction for clips without marker text."),
+            handles: int = typer.Option(0, "--handles", help="Extra source frames rendered before and after each clip."),
+            search_path: List[Path] = typer.Option([], "--search-path", help="Folder to look for moved media (repeatable)."),
+            remap: List[str] = typer.Option([], "--remap", help="Path prefix FROM=TO for moved media (repeatable)."),
+            mode: str = typer.Option("track", "--mode", help="track: renders on a new top track; reference: alternate media reference (.otio)."),
+            active: str = typer.Option("restyle", "--active", help="reference mode: active reference, restyle or original."),
+            render_dir: Optional[Path] = typer.Option(None, "--render-dir", help="Where renders go (default: OUTPUT folder/renders)."),
+            renderer: str = typer.Option("restyle", "--renderer", help="restyle (diffusion) or trim (copy the range; for checks)."),
+            force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
+            overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output timeline."),
+            out_format: Optional[str] = typer.Option(None, "--output-format", help="Output format when the suffix does not say."),
+            fmt: Optional[str] = typer.Option(None, "--format", help="Input format when the suffix does not say."),
+            rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default 24)."),
+            sequence: Optional[str] = typer.Option(None, "--sequence", help="Timeline name in a multi-sequence file."),
+            progress: str = progress_option) -> None:
+    """Restyle the selected clips and write the timeline back with the renders in place."""
+    from t2vz_edit.spec.errors import PartialFailure, UsageError
+    from t2vz_edit.timeline.jobs import Where
+    from t2vz_edit.timeline.media_paths import Remap
+    from t2vz_edit.timeline.renderers import RENDERERS
+    from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
+    from t2vz_edit.timeline.selection import Criteria
+    from t2vz_edit.timeline.specs import spec_resolver
+
+    if renderer not in RENDERERS or active not in ("restyle", "original"):
+        raise UsageError(f"--renderer {renderer!r} / --active {active!r}: use restyle|trim and restyle|original")
+    criteria = Criteria(marker, name, track, metadata, all_clips).check()
+    where = Where(file, render_dir or output.parent / "renders", tuple(search_path), tuple(Remap.parse(r) for r in remap))
+    options = Options(criteria, output, where, out_format, mode, handles, force, overwrite, active == "restyle")
+    read = _read(file, fmt, rate, sequence)
+    with progress_display(progress) as display:
+        try:
+            report = restyle_timeline(read, options, spec_resolver(preset, instruction), RENDERERS[renderer],
+                                      display.callback)
+        except PartialFailure as exc:
+            _summary(exc.report, progress)
+            raise
+    _summary(report, progress)
+
+
+def _summary(report, progress: str) -> None:
+    if progress == "json":
+        emit_json("done", output=str(report.output), clips=[o.__dict__ for o in report.outcomes])
+        return
+    for o in report.outcomes:
+        typer.echo(f"  V{o.track} {o.clip}: {o.status} {o.render or o.message}", err=o.status == "failed")
+    typer.echo(f"wrote {report.output}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add the ``timeline`` command group."""
+    app.add_typer(timeline_app, name="timeline")
