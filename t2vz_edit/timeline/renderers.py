@@ -7,6 +7,8 @@ placement without a diffusion model.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from t2vz_edit.timeline.render import RenderRequest, RenderResult
 
 CHUNK_FRAMES = 16
@@ -31,21 +33,24 @@ def trim_renderer(request: RenderRequest) -> RenderResult:
 
 
 def restyle_renderer(request: RenderRequest) -> RenderResult:
-    """Render through ``t2vz_edit.pipeline.restyle.restyle`` (imported when first used)."""
-    try:
-        from t2vz_edit.pipeline.restyle import restyle
-    except ImportError as exc:  # the pipeline is optional at import time of this layer
-        from t2vz_edit.spec.errors import ModelError
+    """Render through ``t2vz_edit.pipeline.restyle.render_spec`` (diffusion; imported when used).
 
-        raise ModelError(f"the restyle pipeline is not available ({exc}); use --renderer trim") from None
+    The pipeline writes its own provenance; the timeline's (render key, clip, timeline) is
+    merged into the sidecar afterwards so re-runs can recognise the render.
+    """
     from t2vz_edit.media.ranges import FrameRange
+    from t2vz_edit.media.sidecar import read_sidecar, write_sidecar
+    from t2vz_edit.pipeline.restyle import render_spec
 
     request.out_path.parent.mkdir(parents=True, exist_ok=True)
-    result = restyle(request.media_path, request.out_path, request.spec,
-                     frame_range=FrameRange(request.start_frame, request.stop_frame),
-                     overwrite=True, provenance=request.provenance, progress=request.progress)
-    frame_count = getattr(result, "frame_count", request.frame_count)
-    return RenderResult(request.out_path, frame_count)
+    result = render_spec(request.media_path, request.spec, output=request.out_path,
+                         frame_range=FrameRange(request.start_frame, request.stop_frame),
+                         overwrite=True, progress=request.progress)
+    data = read_sidecar(result.output)
+    data.pop("schema", None)
+    data["provenance"] = {**data.get("provenance", {}), **request.provenance}
+    write_sidecar(result.output, data)
+    return RenderResult(Path(result.output), result.frame_count)
 
 
 RENDERERS = {"restyle": restyle_renderer, "trim": trim_renderer}
