@@ -178,10 +178,16 @@ def load_single_file(path: Path, *, config_dir: Path | None = None) -> dict[str,
         raise ModelError(f"config says in_channels={expected} but the checkpoint is {arch}; fix the config folder",
                          path=path)
     has_ema = sum(k.startswith("model_ema.") for k in checkpoint) > 100
-    unet_state = convert_ldm_unet_checkpoint(checkpoint, cfg["unet"], extract_ema=has_ema)
-    unet = _diffusers_module(UNet2DConditionModel, cfg["unet"], unet_state, "UNet", path)
-    vae = _diffusers_module(AutoencoderKL, cfg["vae"], convert_ldm_vae_checkpoint(checkpoint, cfg["vae"]), "VAE", path)
-    text_encoder = build_text_encoder(cfg["text_encoder"], checkpoint, path)
+    origin = f"the config folder {config_dir}" if config_dir else "the shipped SD1.5 configs"
+    try:
+        unet_state = convert_ldm_unet_checkpoint(checkpoint, cfg["unet"], extract_ema=has_ema)
+        unet = _diffusers_module(UNet2DConditionModel, cfg["unet"], unet_state, "UNet", path)
+        vae_state = convert_ldm_vae_checkpoint(checkpoint, cfg["vae"])
+        vae = _diffusers_module(AutoencoderKL, cfg["vae"], vae_state, "VAE", path)
+        text_encoder = build_text_encoder(cfg["text_encoder"], checkpoint, path)
+    except (KeyError, IndexError, RuntimeError, ValueError) as exc:  # converter or size mismatch
+        raise ModelError(f"weights do not fit {origin} ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
+                         f"for non-SD1.5 sizes put a <name>.config/ folder next to the file", path=path) from None
     tokenizer = load_tokenizer(config_dir / "tokenizer" if config_dir else None, path)
     return {"unet": unet, "vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer,
             "scheduler_config": cfg["scheduler"]}
@@ -198,8 +204,12 @@ def load_controlnet_file(path: Path, *, config_dir: Path | None = None):
     if detect_architecture({k: tuple(v.shape) for k, v in checkpoint.items()}, path=path) != "controlnet":
         raise ModelError("not a ControlNet checkpoint (no input_hint_block weights)", path=path)
     config = _json(config_dir / "config.json") if config_dir else shipped_config("controlnet")
-    state = convert_controlnet_checkpoint(checkpoint, config)
-    return _diffusers_module(ControlNetModel, config, state, "ControlNet", path)
+    try:
+        state = convert_controlnet_checkpoint(checkpoint, config)
+        return _diffusers_module(ControlNetModel, config, state, "ControlNet", path)
+    except (KeyError, IndexError, RuntimeError, ValueError) as exc:
+        raise ModelError(f"ControlNet weights do not fit its config ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:160]}); put a <name>.config/ folder next to the file", path=path) from None
 
 
 def has_tokenizer_files(folder: Path) -> bool:
