@@ -1,0 +1,136 @@
+"""One clip end to end, streaming: probe → decode → conditions → engine → encode, chunk by chunk.
+
+Memory does not grow with the clip: frames are decoded a chunk at a time, control maps live in
+the on-disk cache and are read back per chunk, the engine holds latents for one segment, and
+the encoder writes as chunks arrive. The render has the range's exact frame count, rate, start
+timecode and audio, at the source's display size, and a sidecar that reproduces it
+(:func:`restyle_from_sidecar`).
+
+>>> import tempfile, os
+>>> from t2vz_edit.media.synth import make_clip
+>>> from t2vz_edit.engine.tiny import build_tiny
+>>> from t2vz_edit.engine.parts import EngineParts
+>>> clip = make_clip(os.path.join(tempfile.mkdtemp(), "c.mp4"), frames=4, width=64, height=48)
+>>> parts = EngineParts.from_components(build_tiny("instruct"))
+>>> result = restyle(clip, instruction="make it blue", steps=2, size=64, parts=parts, score=False)
+>>> result.frame_count, result.output.name
+(4, 'c.instruct.mp4')
+"""
+from __future__ import annotations
+
+import collections
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from t2vz_edit.engine.run import EngineInput, stream_edit
+from t2vz_edit.media.decode import iter_chunks, working_size
+from t2vz_edit.media.encode import open_render
+from t2vz_edit.media.probe import probe
+from t2vz_edit.media.ranges import FrameRange, resolve_range
+from t2vz_edit.media.sidecar import read_sidecar
+from t2vz_edit.pipeline.conditions_job import compute_conditions
+from t2vz_edit.pipeline.preview import PreviewWriter
+from t2vz_edit.pipeline.spec_builder import build_spec, spec_from_sidecar
+from t2vz_edit.quality.metrics import QualityAccumulator
+from t2vz_edit.spec.edit_spec import EditSpec
+from t2vz_edit.spec.progress import ProgressCallback
+
+CODEC_SUFFIX = {"h264": ".mp4", "prores": ".mov", "png": ""}
+
+
+@dataclass
+class RestyleResult:
+    output: Path
+    spec: EditSpec
+    frame_range: FrameRange
+    frame_count: int
+    quality: dict[str, Any] = field(default_factory=dict)
+    previews: list[Path] = field(default_factory=list)
+
+
+def default_output(source: str | os.PathLike, spec: EditSpec, preset: str | None, codec: str = "h264") -> Path:
+    """``<stem>.<preset or mode><ext>`` next to the source (never the source itself)."""
+    source = Path(source)
+    label = Path(preset).stem if preset else spec.mode
+    suffix = source.suffix.lower() if codec == "h264" and source.suffix.lower() in (".mp4", ".mov") \
+        else CODEC_SUFFIX[codec]
+    return source.with_name(f"{source.stem}.{label}{suffix}")
+
+
+def restyle(path: str | os.PathLike, preset: str | None = None, *, output: str | os.PathLike | None = None,
+            frame_range: Any = None, codec: str = "h264", crf: int = 18, overwrite: bool = False,
+            preview: bool = False, score: bool = True, parts=None, progress: ProgressCallback | None = None,
+            **overrides: Any) -> RestyleResult:
+    """Restyle one clip. ``overrides`` are EditSpec settings (instruction, prompt, controls, seed, ...)."""
+    spec = build_spec(preset, **overrides)                                     # 1. the one spec
+    return render_spec(path, spec, output=output or default_output(path, spec, preset, codec),
+                       frame_range=frame_range, codec=codec, crf=crf, overwrite=overwrite, preview=preview,
+                       score=score, parts=parts, progress=progress, preset=preset)
+
+
+def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.PathLike | None = None,
+                         overwrite: bool = False, parts=None, progress: ProgressCallback | None = None,
+                         **render_options: Any) -> RestyleResult:
+    """Re-render exactly what a sidecar records: same source, range, spec and codec."""
+    data = read_sidecar(sidecar_file)
+    spec, provenance = spec_from_sidecar(data, sidecar_file)
+    span = provenance["range"]
+    frame_range = FrameRange(span["start_frame"], span["stop_frame"])
+    codec = data.get("codec", "h264")
+    default = Path(str(sidecar_file)[: -len(".json")])
+    return render_spec(provenance["source"], spec, output=output or default, frame_range=frame_range,
+                       codec=codec, crf=provenance.get("crf", 18), overwrite=overwrite, parts=parts,
+                       progress=progress, preset=provenance.get("preset"), **render_options)
+
+
+def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,
+                preview=False, score=True, parts=None, progress=None, preset=None) -> RestyleResult:
+    """The streaming render of ``spec`` over ``frame_range`` of ``path`` into ``output``."""
+    info = probe(path)                                                         # 2. what the clip is
+    span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(info, frame_range)
+    size_wh = working_size(info, spec.size)
+    provenance = _provenance(spec, preset, crf)
+    with open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
+                     provenance=provenance, progress=progress) as render:
+        if parts is None:                                                      # 4. models
+            from t2vz_edit.engine.models.loading import load_parts
+            parts = load_parts(spec)
+        maps = {c.kind: compute_conditions(path, c, frame_range=span, long_side=spec.size,   # 5. control maps
+                                           params=dict(c.params), progress=progress) for c in spec.controls}
+        sources: collections.deque = collections.deque()
+        inputs = _engine_inputs(info, span, spec, maps, sources)
+        quality = QualityAccumulator() if score else None
+        with PreviewWriter.maybe(preview, Path(output), info, span, size_wh, overwrite) as previews:
+            for rendered in stream_edit(spec, parts, inputs, total_frames=span.count,   # 6. engine, 7. encode
+                                        progress=progress, size_hw=(size_wh[1], size_wh[0])):
+                source = np.concatenate([sources.popleft() for _ in range(len(rendered))])
+                render.write(rendered)
+                if quality is not None:
+                    quality.update(source, rendered)
+                previews.write(source, rendered)
+            result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths)
+        if quality is not None:
+            result.quality = quality.result()
+            render.provenance["quality"] = result.quality
+    return result
+
+
+def _engine_inputs(info, span: FrameRange, spec: EditSpec, maps: dict, sources: collections.deque
+                   ) -> Iterator[EngineInput]:
+    """Decode chunks at working size, attach control maps, and keep each source frame until rendered."""
+    for chunk in iter_chunks(info, span, chunk_frames=spec.chunk_size, long_side=spec.size):
+        stop = chunk.start + len(chunk.frames)
+        controls = {kind: m.read(chunk.start, stop) for kind, m in maps.items()} or None
+        sources.extend(chunk.frames[i:i + 1] for i in range(len(chunk.frames)))
+        yield EngineInput(frames=chunk.frames, controls=controls)
+
+
+def _provenance(spec: EditSpec, preset: str | None, crf: int) -> dict[str, Any]:
+    text = {"instruction": spec.instruction} if spec.mode == "instruct" else {"prompt": spec.prompt}
+    models = {"base": spec.resolved_model, **{f"controlnet_{c.kind}": c.resolved_model for c in spec.controls}}
+    return {"job": "restyle", "mode": spec.mode, **text, "seed": spec.seed, "models": models,
+            "loras": [lo.path for lo in spec.loras], "preset": preset, "crf": crf, "spec": spec.to_dict()}

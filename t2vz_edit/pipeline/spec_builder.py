@@ -1,0 +1,88 @@
+"""Build the one EditSpec of a job from a preset plus overrides, or from a render's sidecar.
+
+The mode follows from what was asked when no preset names it: an instruction means Video
+Instruct-Pix2Pix, a prompt with controls means ControlNet video, a prompt alone means
+text-to-video. Conflicting requests (an instruction together with controls) are refused here,
+once, before anything is loaded.
+
+>>> build_spec(instruction="make it a watercolor painting").mode
+'instruct'
+>>> build_spec(prompt="a bronze statue", controls="pose,depth").controls[1].kind
+'depth'
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
+from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.presets import load_preset
+
+
+def parse_controls(text: str | tuple | list | None) -> tuple[ControlSpec, ...] | None:
+    """``"pose,depth:0.6"`` → ControlSpecs (``kind[:scale]``); None stays None."""
+    if text is None or isinstance(text, tuple) and all(isinstance(c, ControlSpec) for c in text):
+        return text
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out = []
+    for item in items:
+        if isinstance(item, ControlSpec):
+            out.append(item)
+            continue
+        kind, _, scale = str(item).strip().partition(":")
+        try:
+            out.append(ControlSpec(kind=kind.strip(), scale=float(scale) if scale else 1.0))
+        except ValueError:
+            raise UsageError(f"--control {item!r}: scale must be a number, e.g. pose:0.8") from None
+    return tuple(out)
+
+
+def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
+    """A validated EditSpec from ``preset`` (name or .toml path) and explicit overrides."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "controls" in overrides:
+        overrides["controls"] = parse_controls(overrides["controls"])
+    if overrides.get("instruction") and overrides.get("controls"):
+        raise UsageError("--instruction cannot be combined with --control: instructions edit with "
+                         "Instruct-Pix2Pix, controls drive ControlNet with --prompt; choose one")
+    base = load_preset(preset)[0] if preset else EditSpec(mode=_mode_of(overrides))
+    if preset and "mode" not in overrides:
+        overrides = _switch_mode_if_asked(base, overrides)
+    data = base.to_dict()
+    data.update(overrides)
+    if "controls" in overrides:
+        data["controls"] = list(overrides["controls"])
+    return EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options").validated()
+
+
+def _mode_of(overrides: dict[str, Any]) -> str:
+    if "mode" in overrides:
+        return overrides["mode"]
+    if overrides.get("instruction"):
+        return "instruct"
+    if overrides.get("controls"):
+        return "controlnet"
+    if overrides.get("prompt"):
+        return "text2video"
+    raise UsageError("nothing to do: give --instruction \"...\", or --prompt \"...\" with --control KIND, "
+                     "or --preset NAME (see `t2vz-edit presets list`)")
+
+
+def _switch_mode_if_asked(base: EditSpec, overrides: dict[str, Any]) -> dict[str, Any]:
+    """An instruction on a prompt preset (or the reverse) switches mode and clears the other text."""
+    if overrides.get("instruction") and base.mode != "instruct":
+        return {**overrides, "mode": "instruct", "prompt": "", "controls": (), "model": overrides.get("model", "")}
+    if overrides.get("prompt") and base.mode == "instruct":
+        mode = "controlnet" if overrides.get("controls") else "text2video"
+        return {**overrides, "mode": mode, "instruction": "", "model": overrides.get("model", "")}
+    return overrides
+
+
+def spec_from_sidecar(sidecar: dict, path: str | Path) -> tuple[EditSpec, dict]:
+    """The EditSpec and provenance recorded by a restyle render's sidecar."""
+    provenance = sidecar.get("provenance", {})
+    if "spec" not in provenance:
+        raise UsageError(f"{path}: this sidecar records no edit spec (not a restyle render); "
+                         "pass the .json written beside a `t2vz-edit restyle` output")
+    return EditSpec.from_dict(provenance["spec"], source=str(path)).validated(), provenance
