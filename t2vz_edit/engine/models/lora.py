@@ -128,7 +128,7 @@ def fuse_lora(models: dict[str, torch.nn.Module], path: Path, scale: float) -> i
             raise ModelError(f"LoRA layer {layer.module} has shape {tuple(delta.shape)} but the model's is "
                              f"{tuple(module.weight.shape)}; it was trained for another base architecture", path=path)
         update = (scale * layer.factor) * delta.reshape(module.weight.shape)
-        module.weight.add_(update.to(module.weight.dtype, device=module.weight.device))
+        module.weight.add_(update.to(device=module.weight.device, dtype=module.weight.dtype))
         fused += 1
     return fused
 
