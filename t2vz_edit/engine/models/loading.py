@@ -2,10 +2,9 @@
 
 Every source goes through :func:`resolve_path` (hub id → store / HF cache, folder, single file);
 nothing is downloaded, no remote code runs (``trust_remote_code`` is never passed), and folders
-load ``.safetensors`` weights only.
+load ``.safetensors`` weights only. Example (with a tiny model folder from ``engine.tiny``)::
 
->>> # doctest: +SKIP
->>> parts = load_parts(EditSpec(mode="text2video", prompt="a horse", model="tiny-sd/"), device="cpu")
+    parts = load_parts(EditSpec(mode="text2video", prompt="a horse", model="tiny-sd/"), device="cpu")
 """
 from __future__ import annotations
 
