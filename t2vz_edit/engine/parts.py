@@ -3,7 +3,7 @@
 >>> from t2vz_edit.engine.tiny import build_tiny
 >>> parts = EngineParts.from_components(build_tiny("sd"))
 >>> parts.latent_channels, parts.vae_scale_factor, parts.is_instruct
-(4, 2, False)
+(4, 4, False)
 """
 from __future__ import annotations
 

@@ -33,15 +33,15 @@ TINY_UNET = dict(
     attention_head_dim=8, norm_num_groups=32,
 )
 TINY_VAE = dict(
-    in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS, block_out_channels=(32, 64),
-    down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-    up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), layers_per_block=1,
-    norm_num_groups=32, sample_size=16,
+    # three blocks: 4 pixels per latent pixel, so a 64-px test frame is a 16×16 latent
+    in_channels=3, out_channels=3, latent_channels=LATENT_CHANNELS, block_out_channels=(32, 32, 64),
+    down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+    layers_per_block=1, norm_num_groups=32, sample_size=64,
 )
 TINY_CONTROLNET = dict(
     in_channels=4, layers_per_block=1, block_out_channels=(32, 64),
     down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), cross_attention_dim=32,
-    attention_head_dim=8, norm_num_groups=32, conditioning_embedding_out_channels=(16, 32),
+    attention_head_dim=8, norm_num_groups=32, conditioning_embedding_out_channels=(16, 16, 32),  # ÷4 like the VAE
 )
 TINY_CLIP = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
                  max_position_embeddings=TOKEN_LENGTH, projection_dim=32)

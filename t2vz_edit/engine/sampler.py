@@ -1,0 +1,135 @@
+"""The denoising loop, functional: (model call, latents, schedule, noise, callback) → latents.
+
+Step-major chunking: at every step the anchor (position 0) runs alone while its attention
+K/V are recorded, then every chunk of the other frames runs against those K/V; the scheduler
+steps all frames at once (every supported scheduler acts per sample), and any step noise comes
+from per-frame generators keyed by (seed, frame index). So the frames do not depend on the
+chunk size, and only one chunk's activations are alive at a time.
+
+>>> noise = FrameNoise(seed=1, shape=(4, 8, 8))
+>>> bool(torch.equal(noise.initial([3])[0], FrameNoise(1, (4, 8, 8)).initial([0, 3])[1]))
+True
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Callable, Sequence
+
+import torch
+
+from t2vz_edit.engine.attention import CrossFrameContext
+
+# eps_fn(latents (n, C, h, w), t, positions) -> guided noise prediction (n, C, h, w)
+EpsFn = Callable[[torch.Tensor, torch.Tensor, Sequence[int]], torch.Tensor]
+# on_step(step_index, latents) -> latents, called after each scheduler step
+StepHook = Callable[[int, torch.Tensor], torch.Tensor]
+
+_SCHEDULER_CLASSES = {
+    "ddim": ("DDIMScheduler", {}),
+    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
+    "euler": ("EulerDiscreteScheduler", {}),
+    "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "unipc": ("UniPCMultistepScheduler", {}),
+    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
+}
+_PURPOSES = {"initial": 1, "renoise": 2, "step": 3}
+
+
+def make_scheduler(name: str, base_config: dict):
+    """A fresh diffusers scheduler of kind ``name`` (see EditSpec SCHEDULERS) on the model's betas."""
+    import diffusers
+
+    cls_name, extra = _SCHEDULER_CLASSES[name]
+    return getattr(diffusers, cls_name).from_config(dict(base_config), **extra)
+
+
+def frame_seed(seed: int, frame: int, purpose: str) -> int:
+    """A 63-bit seed that depends only on (seed, frame index, purpose) — SplitMix64 mixing."""
+    z = (seed * 0x9E3779B97F4A7C15 + frame * 0xBF58476D1CE4E5B9 + _PURPOSES[purpose]) % 2**64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
+    return (z ^ (z >> 31)) % 2**63
+
+
+class FrameNoise:
+    """Gaussian noise per frame, drawn on the CPU so it is the same on every device."""
+
+    def __init__(self, seed: int, shape: tuple[int, int, int], *, shared: bool = False,
+                 device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
+        self.seed, self.shape, self.shared = int(seed), tuple(shape), shared
+        self.device, self.dtype = torch.device(device), dtype
+
+    def _draw(self, frames: Sequence[int], purpose: str) -> torch.Tensor:
+        out = [torch.randn(self.shape, generator=torch.Generator().manual_seed(frame_seed(self.seed, f, purpose)))
+               for f in frames]
+        return torch.stack(out).to(self.device, self.dtype)  # (N, C, h, w)
+
+    def initial(self, frames: Sequence[int]) -> torch.Tensor:
+        """x_T per frame; with ``shared`` every frame gets frame 0's noise."""
+        return self._draw([0 if self.shared else f for f in frames], "initial")
+
+    def renoise(self, frames: Sequence[int]) -> torch.Tensor:
+        """ε of the DDPM forward of motion dynamics."""
+        return self._draw(frames, "renoise")
+
+    def step_generators(self, frames: Sequence[int]) -> list[torch.Generator]:
+        """Generators for ancestral samplers' per-step noise, one per frame."""
+        return [torch.Generator().manual_seed(frame_seed(self.seed, f, "step")) for f in frames]
+
+
+def _chunks(start: int, stop: int, size: int) -> list[range]:
+    return [range(lo, min(lo + size, stop)) for lo in range(start, stop, size)]
+
+
+def predict(eps_fn: EpsFn, latents: torch.Tensor, t: torch.Tensor, *, chunk_size: int,
+            context: CrossFrameContext | None) -> torch.Tensor:
+    """Guided noise prediction for all positions (P, C, h, w) at timestep ``t``.
+
+    Position 0 is the anchor. With ``chunk_size >= P`` one batch holds every frame; otherwise
+    the anchor runs once (K/V recorded) and chunks of ``chunk_size`` frames reuse its K/V.
+    """
+    positions = latents.shape[0]
+    if chunk_size >= positions or positions == 1:
+        if context is None:
+            return eps_fn(latents, t, range(positions))
+        with context.batch(frames=positions):
+            return eps_fn(latents, t, range(positions))
+    out = torch.empty_like(latents)
+    if context is None:
+        for chunk in _chunks(0, positions, chunk_size):
+            out[chunk.start:chunk.stop] = eps_fn(latents[chunk.start:chunk.stop], t, chunk)
+        return out
+    with context.record_anchor():
+        out[:1] = eps_fn(latents[:1], t, range(1))
+    with context.reuse_anchor():
+        for chunk in _chunks(1, positions, chunk_size):
+            out[chunk.start:chunk.stop] = eps_fn(latents[chunk.start:chunk.stop], t, chunk)
+    context.clear()
+    return out
+
+
+def denoise(eps_fn: EpsFn, latents: torch.Tensor, scheduler, timesteps: torch.Tensor, *,
+            chunk_size: int, context: CrossFrameContext | None, generators: list[torch.Generator] | None = None,
+            on_step: StepHook | None = None, before_step: Callable[[], None] | None = None,
+            report: Callable[[int], None] | None = None) -> torch.Tensor:
+    """Run ``scheduler`` over ``timesteps`` on all positions (P, C, h, w); returns the latents.
+
+    ``before_step`` runs before each model call (e.g. checking the attention processors),
+    ``report(i)`` after each step, ``on_step(i, latents)`` may edit the latents (smoothing).
+    """
+    step_kwargs = {}
+    if generators is not None and "generator" in inspect.signature(scheduler.step).parameters:
+        step_kwargs["generator"] = generators
+    for i, t in enumerate(timesteps):
+        if before_step is not None:
+            before_step()
+        eps = predict(eps_fn, latents, t, chunk_size=chunk_size, context=context)
+        latents = scheduler.step(eps, t, latents, **step_kwargs).prev_sample
+        if on_step is not None:
+            latents = on_step(i, latents)
+        if report is not None:
+            report(i)
+    return latents
+
+
+__all__ = ["FrameNoise", "make_scheduler", "frame_seed", "predict", "denoise", "EpsFn"]
