@@ -1,0 +1,65 @@
+"""Background smoothing steadies a static background; mask providers come from the registry."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from t2vz_edit.engine.masks import MaskRequest, available_providers, load_provider
+from t2vz_edit.engine.run import run_edit
+from t2vz_edit.engine.smoothing import blend, dilate
+from t2vz_edit.spec.edit_spec import EditSpec
+from t2vz_edit.spec.errors import UsageError
+
+from engine_helpers import moving_square_clip
+
+
+def _background(frames: int, size: int) -> np.ndarray:
+    """Pixels the moving square never touches (with a margin): (H, W) bool."""
+    mask = np.ones((size, size), bool)
+    mask[12:48, :] = False
+    return mask
+
+
+def test_static_background_flickers_less_with_smoothing(instruct_parts):
+    clip = moving_square_clip(6, 64)
+    spec = EditSpec(mode="instruct", instruction="make it snowy", steps=4, size=64, seed=2, noise="per_frame",
+                    smooth_step=0.75, smooth_strength=0.2, mask_dilation=3)
+    plain = run_edit(spec, instruct_parts, frames=clip, output="float")
+    smooth = run_edit(spec.with_overrides(smooth_background=True), instruct_parts, frames=clip, output="float")
+    bg = _background(6, 64)
+    change = lambda v: np.abs(np.diff(v, axis=0))[:, bg].mean()
+    ratio = change(smooth) / change(plain)
+    assert ratio < 0.8, ratio
+    fg_change = lambda v: np.abs(np.diff(v, axis=0))[:, ~bg].mean()
+    assert fg_change(smooth) > 0.5 * fg_change(plain)  # the moving subject is left alone
+
+
+def test_motion_masks_find_the_moving_square():
+    clip = moving_square_clip(4, 64)
+    fg = load_provider("motion")(MaskRequest(size_hw=(16, 16), frames=clip))
+    assert fg.shape == (4, 16, 16) and fg[0].sum() == 0
+    assert fg[2, 5:10, :].sum() > 0 and fg[2, :4, :].sum() == 0 and fg[2, 11:, :].sum() == 0
+
+
+def test_depth_masks_need_a_depth_map_and_threshold_near():
+    with pytest.raises(UsageError, match="--control depth"):
+        load_provider("depth")(MaskRequest(size_hw=(4, 4)))
+    depth = torch.zeros(1, 1, 16, 16)
+    depth[..., :8, :] = 0.9
+    fg = load_provider("depth")(MaskRequest(size_hw=(4, 4), depth=depth))
+    assert fg[0, :2].all() and not fg[0, 2:].any()
+
+
+def test_registry_lists_builtins_and_refuses_unknown():
+    assert {"motion", "depth", "depth_model"} <= set(available_providers())
+    with pytest.raises(UsageError, match="use one of: depth, depth_model, motion"):
+        load_provider("telepathy")
+
+
+def test_blend_moves_only_background_by_strength():
+    x, ref = torch.zeros(1, 1, 2, 2), torch.ones(1, 1, 2, 2)
+    fg = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]])
+    out = blend(x, ref, fg, strength=0.4)
+    assert out[0, 0, 0, 0] == 0 and torch.allclose(out[0, 0, 1, 1], torch.tensor(0.6))
+    assert dilate(torch.tensor([[[0, 0, 0], [0, 1.0, 0], [0, 0, 0]]]), 3).sum() == 9
