@@ -20,14 +20,14 @@ from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.presets import load_preset
 
 
-def parse_controls(text: str | tuple | list | None) -> tuple[ControlSpec, ...] | None:
-    """``"pose,depth:0.6"`` → ControlSpecs (``kind[:scale]``); None stays None."""
-    if text is None or isinstance(text, tuple) and all(isinstance(c, ControlSpec) for c in text):
-        return text
+def parse_controls(text: str | tuple | list | None) -> tuple[ControlSpec | dict, ...] | None:
+    """``"pose,depth:0.6"`` → ControlSpecs (``kind[:scale]``); ControlSpecs and dicts pass through."""
+    if text is None:
+        return None
     items = text.split(",") if isinstance(text, str) else list(text)
     out = []
     for item in items:
-        if isinstance(item, ControlSpec):
+        if isinstance(item, (ControlSpec, dict)):
             out.append(item)
             continue
         kind, _, scale = str(item).strip().partition(":")
