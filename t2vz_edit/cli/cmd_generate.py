@@ -1,8 +1,118 @@
-"""CLI commands of this group (placeholder until its issue lands)."""
+"""`t2vz-edit generate PROMPT`: text-to-video (Text2Video-Zero) to an H.264 file.
+
+The media layer's renderer is built around a source clip (timecode, audio, range); a
+generated clip has none, so this command writes its frames with PyAV itself, through the
+media layer's atomic-write helpers (temporary file in the destination folder, renamed on
+success, nothing left on failure or cancel).
+"""
 from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
 
 import typer
 
+from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
+from t2vz_edit.spec.edit_spec import EditSpec, field_help
+from t2vz_edit.spec.errors import UsageError
+
+
+def _motion(text: str) -> tuple[float, float]:
+    try:
+        dx, dy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--motion {text!r}: give two numbers dx,dy, e.g. --motion 1,1") from None
+    return dx, dy
+
+
+def _rate(text: str) -> Fraction:
+    try:
+        rate = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"--fps {text!r}: give a rate such as 8, 24 or 24000/1001") from None
+    if not 0 < rate <= 240:
+        raise UsageError(f"--fps must be between 0 and 240, got {text}")
+    return rate
+
+
+def write_video(frames, out: Path, rate: Fraction, *, overwrite: bool) -> Path:
+    """Frames (N, H, W, 3) uint8 → H.264 (yuv420p, BT.709 tags) at ``out``, atomically."""
+    import av
+
+    from t2vz_edit.media import atomic
+
+    out = atomic.check_output_path(out, overwrite=overwrite)
+    temp = atomic.temp_path_for(out)
+    try:
+        with av.open(str(temp), "w") as container:
+            stream = container.add_stream("libx264", rate=rate)
+            stream.height, stream.width = frames.shape[1] - frames.shape[1] % 2, frames.shape[2] - frames.shape[2] % 2
+            stream.pix_fmt, stream.options = "yuv420p", {"crf": "18", "colorprim": "bt709", "transfer": "bt709",
+                                                         "colormatrix": "bt709"}
+            for rgb in frames:
+                frame = av.VideoFrame.from_ndarray(rgb[: stream.height, : stream.width], format="rgb24")
+                container.mux(stream.encode(frame.reformat(format="yuv420p", dst_colorspace="ITU709")))
+            container.mux(stream.encode(None))
+        atomic.commit(temp, out)
+    finally:
+        atomic.remove_quietly(temp)
+    return out
+
+
+def _parts(spec: EditSpec, tiny: bool):
+    if tiny:
+        from t2vz_edit.engine.parts import EngineParts
+        from t2vz_edit.engine.tiny import build_tiny
+
+        return EngineParts.from_components(build_tiny("sd", seed=spec.seed))
+    from t2vz_edit.engine.models import load_parts
+
+    return load_parts(spec)
+
+
+def generate(
+    prompt: str = typer.Argument(..., help=field_help("prompt")),
+    output: Path = typer.Option(Path("generated.mp4"), "-o", "--output", help="Output video (.mp4/.mov)."),
+    frames: int = typer.Option(8, "--frames", help=field_help("frames")),
+    motion: str = typer.Option("1,1", "--motion", help=field_help("motion") + ", e.g. 1,1"),
+    strength: float = typer.Option(12.0, "--strength", help="motion strength λ in output pixels per frame (0 = off)"),
+    model: str = typer.Option("", "--model", help=field_help("model")),
+    tiny: bool = typer.Option(False, "--tiny", help="Use tiny RANDOM-WEIGHT models built on the spot (offline test)."),
+    steps: int = typer.Option(50, "--steps", help="denoising steps"),
+    seed: int = typer.Option(0, "--seed", help=field_help("seed")),
+    size: int = typer.Option(512, "--size", help="frame size in pixels (square, multiple of 8)"),
+    guidance: float = typer.Option(7.5, "--guidance", help=field_help("guidance_scale")),
+    negative: str = typer.Option("", "--negative", help=field_help("negative_prompt")),
+    chunk: int = typer.Option(8, "--chunk", help=field_help("chunk_size")),
+    t0: float = typer.Option(0.88, "--t0", help=field_help("t0")),
+    t1: float = typer.Option(0.94, "--t1", help=field_help("t1")),
+    fps: str = typer.Option("8", "--fps", help="frame rate of the output, e.g. 8 or 24000/1001"),
+    device: str = typer.Option("auto", "--device", help=field_help("device")),
+    dtype: str = typer.Option("auto", "--dtype", help=field_help("dtype")),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
+    progress: str = progress_option,
+) -> None:
+    """Generate a video from a prompt with motion dynamics and cross-frame attention."""
+    from t2vz_edit.engine.run import run_edit
+
+    spec = EditSpec(mode="text2video", prompt=prompt, frames=frames, motion=_motion(motion), motion_strength=strength,
+                    model=model, steps=steps, seed=seed, size=size, guidance_scale=guidance, negative_prompt=negative,
+                    chunk_size=chunk, t0=t0, t1=t1, scheduler="ddim", device=device, dtype=dtype).validated()
+    rate = _rate(fps)
+    from t2vz_edit.media import atomic
+
+    atomic.check_output_path(output, overwrite=overwrite)  # fail before the render, not after
+    parts = _parts(spec, tiny)
+    with progress_display(progress) as display:
+        video = run_edit(spec, parts, progress=display.callback)
+        out = write_video(video, output, rate, overwrite=overwrite)
+    if progress == "json":
+        emit_json("done", output=str(out), frames=len(video), random_weights=tiny)
+    else:
+        note = " (tiny RANDOM weights: noise-like frames, for testing only)" if tiny else ""
+        typer.echo(f"wrote {out} ({len(video)} frames at {rate} fps){note}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add `generate` to the app."""
+    app.command("generate")(generate)
