@@ -177,6 +177,7 @@ class _Run:
         return self.noise
 
     # -- one segment ---------------------------------------------------------------------------
+    @torch.no_grad()  # inference only: without it autograd keeps every chunk's activations alive
     def segment(self, start: int, item: EngineInput) -> torch.Tensor:
         """Render frames start..start+n-1 (with the anchor at position 0): (n, H, W, 3) in [0, 1]."""
         n = len(item)
