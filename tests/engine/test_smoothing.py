@@ -63,3 +63,30 @@ def test_blend_moves_only_background_by_strength():
     out = blend(x, ref, fg, strength=0.4)
     assert out[0, 0, 0, 0] == 0 and torch.allclose(out[0, 0, 1, 1], torch.tensor(0.6))
     assert dilate(torch.tensor([[[0, 0, 0], [0, 1.0, 0], [0, 0, 0]]]), 3).sum() == 9
+
+
+def test_neural_depth_provider_loads_local_weights(tmp_path):
+    from t2vz_edit.conditions.factory import write_depth_anything
+
+    folder = write_depth_anything(tmp_path / "depth", seed=0)
+    provider = load_provider("depth_model", source=str(folder))
+    fg = provider(MaskRequest(size_hw=(16, 16), frames=moving_square_clip(3, 64)))
+    assert fg.shape == (3, 16, 16) and set(fg.unique().tolist()) <= {0.0, 1.0}
+    assert 0 < fg.mean() < 1  # content-dependent: some near, some far
+
+
+def test_neural_depth_provider_offline_and_absent_names_the_pull_command():
+    from t2vz_edit.spec.errors import ModelError
+
+    provider = load_provider("depth_model")
+    with pytest.raises(ModelError, match="models pull depth-anything/Depth-Anything-V2-Small-hf"):
+        provider(MaskRequest(size_hw=(16, 16), frames=moving_square_clip(2, 64)))
+
+
+def test_builtins_are_declared_as_entry_points_with_the_same_targets():
+    from importlib.metadata import entry_points
+
+    from t2vz_edit.engine.masks import BUILTIN, GROUP
+
+    declared = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    assert {k: declared.get(k) for k in BUILTIN} == BUILTIN
