@@ -1,0 +1,268 @@
+"""Engine vs the diffusers reference, same models and settings, measured in the same run; prints JSON.
+
+Cases
+  text2video   TextToVideoZeroPipeline vs the engine (same noise): s/frame, ratio, peak memory, max |Δ|
+  controlnet   StableDiffusionControlNetPipeline + diffusers' CrossFrameAttnProcessor2_0 (batch_size=2,
+               the documented video recipe) vs the engine's controlnet mode (same shared latent)
+  long         N frames: the engine with step-major chunks vs the reference's documented long-video
+               recipe (pipeline per chunk of chunk-1 new frames, frame 0 re-included and recomputed)
+  memory       the engine's peak memory at 16 vs 128 frames, each in a fresh process
+
+``--arch tiny`` (default, CPU-sized random models) or ``--arch sd15`` (the real SD1.5 architecture
+with random weights, for GPUs). Ratios are reference time / engine time (> 1: the engine is faster).
+
+    python benchmarks/bench_engine.py --arch tiny
+    python benchmarks/bench_engine.py --arch sd15 --device cuda --size 512 --steps 20
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import torch
+
+from t2vz_edit.engine.parts import EngineParts
+from t2vz_edit.engine.run import run_edit
+from t2vz_edit.engine.sampler import FrameNoise
+from t2vz_edit.engine.tiny import build_controlnet, build_scheduler, build_tiny, sd15_configs
+from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
+
+
+class FixedNoise(FrameNoise):
+    """Noise given as tensors indexed by frame, so both sides start from the same latents."""
+
+    def __init__(self, initial, renoise=None):
+        super().__init__(0, tuple(initial.shape[1:]), device=initial.device, dtype=initial.dtype)
+        self._initial, self._renoise = initial, renoise
+
+    def initial(self, frames):
+        return self._initial[[min(f, len(self._initial) - 1) for f in frames]]
+
+    def renoise(self, frames):
+        return self._renoise[list(frames)]
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure(fn, device: torch.device):
+    """(result, seconds, peak bytes above the start): CUDA allocator peak, or sampled RSS on CPU."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        start = time.perf_counter()
+        out = fn()
+        torch.cuda.synchronize()
+        return out, time.perf_counter() - start, torch.cuda.max_memory_allocated() - base
+    base, peak, done = _rss_bytes(), [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_bytes())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    return out, seconds, max(0, max(peak[0], _rss_bytes()) - base)
+
+
+# -- models -----------------------------------------------------------------------------------
+
+def build(args):
+    components = build_tiny("sd", seed=0, arch=args.arch)
+    net_cfg = sd15_configs()["controlnet"] if args.arch == "sd15" else None
+    controlnet = build_controlnet(seed=1, config=net_cfg)
+    device, dtype = torch.device(args.device), getattr(torch, args.dtype)
+    for name in ("unet", "vae", "text_encoder"):
+        components[name].to(device, dtype)
+    controlnet.to(device, dtype)
+    return components, EngineParts.from_components(components, {"canny": controlnet}), controlnet
+
+
+def _latent(args, parts, n, seed):
+    side = args.size // parts.vae_scale_factor
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn((n, parts.latent_channels, side, side), generator=g).to(parts.device, parts.dtype)
+
+
+def _t2v_spec(args, frames, chunk):
+    # the reference indexes t0/t1 into the step list; the engine takes fractions of 1000
+    return EditSpec(mode="text2video", prompt="a horse galloping on a beach", frames=frames, steps=args.steps,
+                    size=args.size, chunk_size=chunk, t0=args.t0_index_time / 1000, t1=args.t1_index_time / 1000,
+                    motion_strength=12 * args.size / 512, warp="nearest", warp_padding="reflection")
+
+
+def _reference_t2v(args, components, frames, x_t, seed_eps, frame_ids=None):
+    from diffusers.pipelines.deprecated.text_to_video_synthesis.pipeline_text_to_video_zero import (
+        TextToVideoZeroPipeline)
+
+    pipe = TextToVideoZeroPipeline(**components, safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe("a horse galloping on a beach", video_length=frames, height=args.size, width=args.size,
+                num_inference_steps=args.steps, latents=x_t, generator=torch.Generator().manual_seed(seed_eps),
+                t0=args.t0_index, t1=args.t1_index, frame_ids=frame_ids).images
+
+
+def case_text2video(args, components, parts):
+    n, device = args.frames, parts.device
+    x_t = _latent(args, parts, 1, 11)
+    eps = torch.randn((n - 1, *x_t.shape[1:]), generator=torch.Generator().manual_seed(12)).to(device, parts.dtype)
+    ref, ref_s, ref_mem = measure(lambda: _reference_t2v(args, components, n, x_t, 12), device)
+    noise = FixedNoise(x_t, torch.cat([eps[:1], eps]))
+    ours, our_s, our_mem = measure(lambda: run_edit(_t2v_spec(args, n, n), parts, noise=noise, output="float"),
+                                   device)
+    return _row(n, ref_s, our_s, ref_mem, our_mem, np.abs(np.asarray(ref, np.float32) - ours).max())
+
+
+def case_controlnet(args, components, parts, controlnet):
+    from diffusers import DDIMScheduler, StableDiffusionControlNetPipeline
+    from diffusers.models.attention_processor import AttnProcessor2_0
+    from diffusers.pipelines.deprecated.text_to_video_synthesis.pipeline_text_to_video_zero import (
+        CrossFrameAttnProcessor2_0)
+    from PIL import Image
+
+    n = args.frames
+    rng = np.random.default_rng(0)
+    maps = (rng.random((n, args.size, args.size, 3)) > 0.8).astype(np.uint8) * 255
+    latent = _latent(args, parts, 1, 5)
+    pipe = StableDiffusionControlNetPipeline(
+        **{**components, "scheduler": DDIMScheduler.from_config(components["scheduler"].config)},
+        controlnet=controlnet, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    for model in (pipe.unet, pipe.controlnet):
+        model.set_attn_processor(CrossFrameAttnProcessor2_0(batch_size=2))
+    call = dict(prompt=["a robot dancing"] * n, image=[Image.fromarray(m) for m in maps],
+                latents=latent.repeat(n, 1, 1, 1), num_inference_steps=args.steps, guidance_scale=9.0,
+                output_type="np", height=args.size, width=args.size)
+    ref, ref_s, ref_mem = measure(lambda: pipe(**call).images, parts.device)
+    for model in (pipe.unet, pipe.controlnet):
+        model.set_attn_processor(AttnProcessor2_0())
+    spec = EditSpec(mode="controlnet", prompt="a robot dancing", controls=(ControlSpec("canny"),), steps=args.steps,
+                    size=args.size, guidance_scale=9.0, scheduler="ddim", chunk_size=n)
+    ours, our_s, our_mem = measure(lambda: run_edit(spec, parts, controls={"canny": maps},
+                                                    noise=FixedNoise(latent), output="float"), parts.device)
+    return _row(n, ref_s, our_s, ref_mem, our_mem, np.abs(ref - ours).max())
+
+
+def case_long(args, components, parts):
+    """The reference's long-video recipe: chunk_ids every chunk-1 frames, frame 0 prepended to each."""
+    n, chunk = args.long_frames, args.chunk
+    x_t = _latent(args, parts, 1, 11)
+
+    def reference():
+        out = []
+        starts = list(range(0, n, chunk - 1))
+        for i, lo in enumerate(starts):
+            hi = n if i == len(starts) - 1 else starts[i + 1]
+            ids = [0] + list(range(lo, hi))
+            frames = _reference_t2v(args, components, len(ids), x_t, 12, frame_ids=ids)
+            out.append(frames[1:])
+        return np.concatenate(out)
+
+    _, ref_s, ref_mem = measure(reference, parts.device)
+    spec = _t2v_spec(args, n, chunk)
+    _, our_s, our_mem = measure(lambda: run_edit(spec, parts, noise=FixedNoise(x_t, _latent(args, parts, n, 12))),
+                                parts.device)
+    return _row(n, ref_s, our_s, ref_mem, our_mem, None) | {"chunk": chunk}
+
+
+def _row(frames, ref_s, our_s, ref_mem, our_mem, max_abs_diff):
+    return {"frames": frames, "reference_s_per_frame": round(ref_s / frames, 4),
+            "engine_s_per_frame": round(our_s / frames, 4), "ratio": round(ref_s / our_s, 3),
+            "reference_peak_mib": round(ref_mem / 2**20, 1), "engine_peak_mib": round(our_mem / 2**20, 1),
+            "max_abs_diff": None if max_abs_diff is None else float(max_abs_diff)}
+
+
+def case_memory(args):
+    """Each frame count in a fresh process: the engine's peak memory, chunk ``--chunk``."""
+    rows = {}
+    for n in args.mem_frames:
+        cmd = [sys.executable, __file__, "--_memory-frames", str(n)] + _forward(args)
+        rows[n] = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    lo, hi = min(args.mem_frames), max(args.mem_frames)
+    return {"peak_mib": {str(k): v["peak_mib"] for k, v in rows.items()},
+            f"peak_ratio_{hi}_vs_{lo}": round(rows[hi]["peak_mib"] / max(rows[lo]["peak_mib"], 1e-6), 3)}
+
+
+def _forward(args):
+    return ["--arch", args.arch, "--device", args.device, "--dtype", args.dtype, "--size", str(args.size),
+            "--steps", str(args.steps), "--chunk", str(args.chunk)]
+
+
+def _memory_child(args):
+    _, parts, _ = build(args)
+    spec = _t2v_spec(args, args._memory_frames, args.chunk)
+    run_edit(_t2v_spec(args, 2, args.chunk), parts)  # warm-up: lazy inits out of the measurement
+    _, seconds, peak = measure(lambda: run_edit(spec, parts), parts.device)
+    print(json.dumps({"frames": args._memory_frames, "peak_mib": round(peak / 2**20, 1), "seconds": seconds}))
+
+
+def _warm_up(args, components, parts):
+    """One small call of each side first, so lazy initialisation is not timed."""
+    x_t = _latent(args, parts, 1, 0)
+    _reference_t2v(args, components, 2, x_t, 0)
+    run_edit(_t2v_spec(args, 2, 2), parts)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--arch", choices=("tiny", "sd15"), default="tiny")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--dtype", default=None)
+    p.add_argument("--size", type=int, default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--frames", type=int, default=8)
+    p.add_argument("--long-frames", type=int, default=64)
+    p.add_argument("--chunk", type=int, default=8)
+    p.add_argument("--mem-frames", type=int, nargs=2, default=[16, 128])
+    p.add_argument("--cases", default="text2video,controlnet,long,memory")
+    p.add_argument("--_memory-frames", type=int, default=0, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.dtype = args.dtype or ("float16" if args.device.startswith("cuda") else "float32")
+    args.size = args.size or (512 if args.arch == "sd15" else 64)
+    args.steps = args.steps or (20 if args.arch == "sd15" else 8)
+    # reference t0/t1 indices (from the end of the step list) and the timesteps they name
+    args.t1_index, args.t0_index = args.steps - 3, args.steps - 6
+    sched = build_scheduler()
+    sched.set_timesteps(args.steps)
+    ts = [int(t) for t in sched.timesteps]
+    args.t1_index_time, args.t0_index_time = ts[-args.t1_index - 1], ts[-args.t0_index - 1]
+    torch.set_grad_enabled(False)
+    if args._memory_frames:
+        return _memory_child(args)
+    components, parts, controlnet = build(args)
+    _warm_up(args, components, parts)
+    cases = args.cases.split(",")
+    report = {"config": {k: v for k, v in vars(args).items() if not k.startswith("_")},
+              "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu",
+              "threads": torch.get_num_threads()}
+    if "text2video" in cases:
+        report["text2video"] = case_text2video(args, components, parts)
+    if "controlnet" in cases:
+        report["controlnet"] = case_controlnet(args, components, parts, controlnet)
+    if "long" in cases:
+        report["long"] = case_long(args, components, parts)
+    if "memory" in cases:
+        report["memory"] = case_memory(args)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
