@@ -6,8 +6,6 @@ is the layout :class:`~t2vz_edit.engine.attention.CrossFrameAttnProcessor` split
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
-
 import torch
 
 from t2vz_edit.engine.parts import EngineParts
@@ -70,9 +68,3 @@ class Mode:
         uncond, cond = eps.chunk(2)
         return uncond + self.guidance * (cond - uncond)
 
-
-def select(cond: Conditions, positions: Sequence[int]) -> Conditions:
-    idx = list(positions)
-    return Conditions(
-        image_latents=None if cond.image_latents is None else cond.image_latents[idx],
-        controls={k: v[idx] for k, v in cond.controls.items()})
