@@ -6,7 +6,8 @@ Cases
                the documented video recipe) vs the engine's controlnet mode (same shared latent)
   long         N frames: the engine with step-major chunks vs the reference's documented long-video
                recipe (pipeline per chunk of chunk-1 new frames, frame 0 re-included and recomputed)
-  memory       the engine's peak memory at 16 vs 128 frames, each in a fresh process
+  memory       the engine's peak memory at 16 vs 128 frames, streamed (frames leave chunk by chunk, as in
+               the pipeline), each in a fresh process
 
 ``--arch tiny`` (default, CPU-sized random models) or ``--arch sd15`` (the real SD1.5 architecture
 with random weights, for GPUs). Ratios are reference time / engine time (> 1: the engine is faster).
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 
 from t2vz_edit.engine.parts import EngineParts
-from t2vz_edit.engine.run import run_edit
+from t2vz_edit.engine.run import run_edit, stream_edit
 from t2vz_edit.engine.sampler import FrameNoise
 from t2vz_edit.engine.tiny import build_controlnet, build_scheduler, build_tiny, sd15_configs
 from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
@@ -58,10 +59,15 @@ def _rss_bytes() -> int:
 REPEAT = [1]
 
 
-def measure(fn, device: torch.device):
-    """Best of ``--repeat`` runs of :func:`measure_once` (shared machines are noisy)."""
-    runs = [measure_once(fn, device) for _ in range(REPEAT[0])]
-    return runs[0][0], min(r[1] for r in runs), max(r[2] for r in runs)
+def compare(reference_fn, engine_fn, device: torch.device):
+    """Reference and engine runs interleaved ``--repeat`` times; the fastest of each counts
+    (shared machines are noisy; interleaving exposes both sides to the same load)."""
+    ref_runs, our_runs = [], []
+    for _ in range(REPEAT[0]):
+        ref_runs.append(measure_once(reference_fn, device))
+        our_runs.append(measure_once(engine_fn, device))
+    best = lambda runs: (runs[0][0], min(r[1] for r in runs), max(r[2] for r in runs))
+    return best(ref_runs), best(our_runs)
 
 
 def measure_once(fn, device: torch.device):
@@ -134,10 +140,10 @@ def case_text2video(args, components, parts):
     n, device = args.frames, parts.device
     x_t = _latent(args, parts, 1, 11)
     eps = torch.randn((n - 1, *x_t.shape[1:]), generator=torch.Generator().manual_seed(12)).to(device, parts.dtype)
-    ref, ref_s, ref_mem = measure(lambda: _reference_t2v(args, components, n, x_t, 12), device)
     noise = FixedNoise(x_t, torch.cat([eps[:1], eps]))
-    ours, our_s, our_mem = measure(lambda: run_edit(_t2v_spec(args, n, n), parts, noise=noise, output="float"),
-                                   device)
+    (ref, ref_s, ref_mem), (ours, our_s, our_mem) = compare(
+        lambda: _reference_t2v(args, components, n, x_t, 12),
+        lambda: run_edit(_t2v_spec(args, n, n), parts, noise=noise, output="float"), device)
     return _row(n, ref_s, our_s, ref_mem, our_mem, np.abs(np.asarray(ref, np.float32) - ours).max())
 
 
@@ -156,18 +162,23 @@ def case_controlnet(args, components, parts, controlnet):
         **{**components, "scheduler": DDIMScheduler.from_config(components["scheduler"].config)},
         controlnet=controlnet, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.set_progress_bar_config(disable=True)
-    for model in (pipe.unet, pipe.controlnet):
-        model.set_attn_processor(CrossFrameAttnProcessor2_0(batch_size=2))
     call = dict(prompt=["a robot dancing"] * n, image=[Image.fromarray(m) for m in maps],
                 latents=latent.repeat(n, 1, 1, 1), num_inference_steps=args.steps, guidance_scale=9.0,
                 output_type="np", height=args.size, width=args.size)
-    ref, ref_s, ref_mem = measure(lambda: pipe(**call).images, parts.device)
-    for model in (pipe.unet, pipe.controlnet):
-        model.set_attn_processor(AttnProcessor2_0())
     spec = EditSpec(mode="controlnet", prompt="a robot dancing", controls=(ControlSpec("canny"),), steps=args.steps,
                     size=args.size, guidance_scale=9.0, scheduler="ddim", chunk_size=n)
-    ours, our_s, our_mem = measure(lambda: run_edit(spec, parts, controls={"canny": maps},
-                                                    noise=FixedNoise(latent), output="float"), parts.device)
+
+    def reference():
+        for model in (pipe.unet, pipe.controlnet):  # the engine restores what it found; put the recipe back
+            model.set_attn_processor(CrossFrameAttnProcessor2_0(batch_size=2))
+        return pipe(**call).images
+
+    def engine():
+        for model in (pipe.unet, pipe.controlnet):
+            model.set_attn_processor(AttnProcessor2_0())
+        return run_edit(spec, parts, controls={"canny": maps}, noise=FixedNoise(latent), output="float")
+
+    (ref, ref_s, ref_mem), (ours, our_s, our_mem) = compare(reference, engine, parts.device)
     return _row(n, ref_s, our_s, ref_mem, our_mem, np.abs(ref - ours).max())
 
 
@@ -186,10 +197,9 @@ def case_long(args, components, parts):
             out.append(frames[1:])
         return np.concatenate(out)
 
-    _, ref_s, ref_mem = measure(reference, parts.device)
     spec = _t2v_spec(args, n, chunk)
-    _, our_s, our_mem = measure(lambda: run_edit(spec, parts, noise=FixedNoise(x_t, _latent(args, parts, n, 12))),
-                                parts.device)
+    (_, ref_s, ref_mem), (_, our_s, our_mem) = compare(
+        reference, lambda: run_edit(spec, parts, noise=FixedNoise(x_t, _latent(args, parts, n, 12))), parts.device)
     return _row(n, ref_s, our_s, ref_mem, our_mem, None) | {"chunk": chunk}
 
 
@@ -220,7 +230,10 @@ def _memory_child(args):
     _, parts, _ = build(args)
     spec = _t2v_spec(args, args._memory_frames, args.chunk)
     run_edit(_t2v_spec(args, 2, args.chunk), parts)  # warm-up: lazy inits out of the measurement
-    _, seconds, peak = measure_once(lambda: run_edit(spec, parts), parts.device)
+    def render():  # as the pipeline does: frames leave chunk by chunk (to the encoder), nothing is kept
+        return sum(len(c) for c in stream_edit(spec, parts, None, total_frames=spec.frames))
+
+    _, seconds, peak = measure_once(render, parts.device)
     print(json.dumps({"frames": args._memory_frames, "peak_mib": round(peak / 2**20, 1), "seconds": seconds}))
 
 

@@ -77,8 +77,8 @@ def stream_edit(spec, parts: EngineParts, inputs: Iterable[EngineInput] | None, 
     try:
         run.install()
         for start, seg in segments:
-            out = run.segment(start, seg)
-            yield out if output == "float" else vae.to_uint8(out)
+            for images in run.segment(start, seg):  # decoded a chunk at a time
+                yield images.numpy() if output == "float" else vae.to_uint8(images)
     finally:
         for m in run.mode.models():
             m.set_attn_processor(saved[id(m)])
@@ -178,8 +178,8 @@ class _Run:
 
     # -- one segment ---------------------------------------------------------------------------
     @torch.no_grad()  # inference only: without it autograd keeps every chunk's activations alive
-    def segment(self, start: int, item: EngineInput) -> torch.Tensor:
-        """Render frames start..start+n-1 (with the anchor at position 0): (n, H, W, 3) in [0, 1]."""
+    def segment(self, start: int, item: EngineInput) -> Iterator[torch.Tensor]:
+        """Render frames start..start+n-1 (anchor at position 0); yields (chunk, H, W, 3) in [0, 1]."""
         n = len(item)
         cond = self._conditions(item)
         if self.anchor is None:  # the first segment starts at frame 0, the anchor
@@ -199,9 +199,10 @@ class _Run:
                           report=lambda i: self._tick(n, len(timesteps)))
         if not torch.isfinite(latents).all():
             raise ModelError(f"dtype {self.dtype}: the denoised latents hold NaN/inf; use --dtype float32 or bfloat16")
-        images = vae.decode(self.parts, latents[1:] if with_anchor else latents, max(1, self.spec.chunk_size))
-        self.report("decode", start + n, self.total)
-        return images
+        latents, chunk = (latents[1:] if with_anchor else latents), max(1, self.spec.chunk_size)
+        for lo in range(0, n, chunk):
+            yield vae.decode(self.parts, latents[lo:lo + chunk], chunk)
+            self.report("decode", start + min(n, lo + chunk), self.total)
 
     def _tick(self, n: int, steps: int) -> None:
         self.done += n
