@@ -112,7 +112,11 @@ class Render:
 
     def _video_stream(self):
         encoder, pix_fmt, _ = CODECS[self.codec]
-        options = {"crf": str(self.crf), "preset": self.preset} if encoder == "libx264" else {"profile": "3"}
+        # mbtree off: libx264's macroblock-tree rate control reads uninitialised memory on small
+        # frames (e.g. 96x64, 192x128, 320x208), so the same frames gave different bitstreams
+        # run to run; without it a render is a pure function of its frames and settings.
+        options = {"crf": str(self.crf), "preset": self.preset, "mbtree": "0"} if encoder == "libx264" \
+            else {"profile": "3"}
         stream = self.container.add_stream(encoder, rate=self.info.rate, options=options)
         stream.width, stream.height = self.size
         stream.pix_fmt = pix_fmt
