@@ -66,9 +66,7 @@ def test_single_file_dreambooth_checkpoint(clip, tiny_models, tmp_path):
     assert read_sidecar(result.output)["provenance"]["models"]["base"] == str(ckpt)
 
 
-def test_sidecar_reproduces_the_render_settings(clip, tiny_models, tmp_path):
-    # Frames are not yet bit-identical across runs in one process (an open engine determinism
-    # bug, see the closing note of issue 4); the sidecar must still carry everything needed.
+def test_sidecar_reproduces_the_render_bit_for_bit(clip, tiny_models, tmp_path):
     first = restyle(clip, instruction="make it snowy", model=str(tiny_models["instruct"]), frame_range="1+5",
                     output=tmp_path / "a.mov", **FAST)
     again = restyle_from_sidecar(str(first.output) + ".json", output=tmp_path / "b.mov")
@@ -77,7 +75,8 @@ def test_sidecar_reproduces_the_render_settings(clip, tiny_models, tmp_path):
     assert a["provenance"]["spec"] == b["provenance"]["spec"]
     assert (a["codec"], a["frame_count"], a["start_timecode"], a["rate"]) == \
         (b["codec"], b["frame_count"], b["start_timecode"], b["rate"])
-    assert frames_of(first.output).shape == frames_of(again.output).shape
+    assert np.array_equal(frames_of(first.output), frames_of(again.output))
+    assert a["provenance"]["quality"] == b["provenance"]["quality"]
 
 
 def test_preview_writes_side_by_side_and_contact_sheet(clip, tiny_models, tmp_path):
