@@ -9,7 +9,7 @@ cost, never the frames. :func:`run_edit` is the same for a clip held in memory.
 
 >>> from t2vz_edit.engine.tiny import build_tiny
 >>> from t2vz_edit.spec.edit_spec import EditSpec
->>> spec = EditSpec(mode="text2video", prompt="a horse", frames=3, steps=4, size=64)
+>>> spec = EditSpec(mode="text2video", prompt="a horse", frames=3, steps=4, size=64, t0=0.5, t1=0.75)
 >>> run_edit(spec, EngineParts.from_components(build_tiny("sd"))).shape
 (3, 64, 64, 3)
 """
