@@ -94,7 +94,7 @@ class EditSpec:
     chunk_size: int = _f(8, "frames denoised together; memory grows with it, results do not change")
     cross_frame: str = _f("anchor", f"cross-frame attention, one of {', '.join(CROSS_FRAME)}")
     motion: tuple[float, float] = _f((1.0, 1.0), "motion direction (dx, dy) of latent motion dynamics")
-    motion_strength: float = _f(12.0, "motion strength lambda in latent pixels per frame (0 = off)")
+    motion_strength: float = _f(12.0, "motion strength lambda in output pixels per frame at 512 px (the reference unit; 0 = off)")
     t0: float = _f(0.88, "motion dynamics: start of the DDIM backward, as a fraction of the schedule (0..1)")
     t1: float = _f(0.94, "motion dynamics: end of the DDIM backward / re-noise level, fraction (t0 < t1 <= 1)")
     warp: str = _f("bilinear", f"latent warp interpolation, one of {', '.join(WARP_MODES)}")
