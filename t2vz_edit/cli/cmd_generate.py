@@ -40,6 +40,7 @@ def write_video(frames, out: Path, rate: Fraction, *, overwrite: bool) -> Path:
     import av
 
     from t2vz_edit.media import atomic
+    from t2vz_edit.media.encode import X264_REPRODUCIBLE
 
     out = atomic.check_output_path(out, overwrite=overwrite)
     temp = atomic.temp_path_for(out)
@@ -48,7 +49,7 @@ def write_video(frames, out: Path, rate: Fraction, *, overwrite: bool) -> Path:
             stream = container.add_stream("libx264", rate=rate)
             stream.height, stream.width = frames.shape[1] - frames.shape[1] % 2, frames.shape[2] - frames.shape[2] % 2
             stream.pix_fmt, stream.options = "yuv420p", {"crf": "18", "colorprim": "bt709", "transfer": "bt709",
-                                                         "colormatrix": "bt709"}
+                                                         "colormatrix": "bt709", **X264_REPRODUCIBLE}
             for rgb in frames:
                 frame = av.VideoFrame.from_ndarray(rgb[: stream.height, : stream.width], format="rgb24")
                 container.mux(stream.encode(frame.reformat(format="yuv420p", dst_colorspace="ITU709")))

@@ -39,6 +39,12 @@ CODECS = {  # codec → (encoder, pix_fmt, allowed suffixes)
     "png": (None, "rgb24", ("",)),
 }
 
+# libx264 options every encoder in the project adds. mbtree off: the macroblock-tree rate control
+# reads uninitialised memory on small frames (e.g. 96x64, 192x128, 320x208), so the same frames
+# gave different bitstreams run to run; without it an encode is a pure function of its frames
+# and settings (tests/media/test_encode_determinism.py).
+X264_REPRODUCIBLE = {"mbtree": "0"}
+
 
 def _output_size(info, size, codec: str) -> tuple[int, int]:
     width, height = size or (info.display_width, info.display_height)
@@ -112,10 +118,7 @@ class Render:
 
     def _video_stream(self):
         encoder, pix_fmt, _ = CODECS[self.codec]
-        # mbtree off: libx264's macroblock-tree rate control reads uninitialised memory on small
-        # frames (e.g. 96x64, 192x128, 320x208), so the same frames gave different bitstreams
-        # run to run; without it a render is a pure function of its frames and settings.
-        options = {"crf": str(self.crf), "preset": self.preset, "mbtree": "0"} if encoder == "libx264" \
+        options = {"crf": str(self.crf), "preset": self.preset, **X264_REPRODUCIBLE} if encoder == "libx264" \
             else {"profile": "3"}
         stream = self.container.add_stream(encoder, rate=self.info.rate, options=options)
         stream.width, stream.height = self.size

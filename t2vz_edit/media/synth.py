@@ -23,9 +23,10 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import Colorspace
 
 from t2vz_edit.media.colour import rgb_to_frame, tag_stream
-from av.video.reformatter import Colorspace
+from t2vz_edit.media.encode import X264_REPRODUCIBLE
 
 CODE_BITS = 12
 COLOUR_BARS = ((191, 191, 191), (191, 191, 0), (0, 191, 191), (0, 191, 0),
@@ -142,7 +143,8 @@ def make_clip(path, *, frames: int = 48, width: int = 320, height: int = 180,
     try:
         for key, value in (container_metadata or {}).items():
             container.metadata[key] = value
-        options = {"crf": str(crf), "g": str(gop), "bf": "2", "preset": "veryfast"} if encoder == "libx264" else {}
+        options = {"crf": str(crf), "g": str(gop), "bf": "2", "preset": "veryfast", **X264_REPRODUCIBLE} \
+            if encoder == "libx264" else {}
         if encoder == "prores_ks":
             options = {"profile": "3"}
         elif encoder in ("mpeg4", "mpeg2video"):
