@@ -10,6 +10,7 @@ the timeline is kept exactly as the file says.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,15 +58,54 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
         edl_rate = checked_rate(rate if rate is not None else 24, f"{path} (--rate)")
         args["rate"] = float(edl_rate)
     try:
-        result = otio.adapters.read_from_file(
-            str(path), adapter_name=FORMATS[key],
-            media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
+        if key == "edl":  # read as text so drop-frame locators can be fixed first
+            result = otio.adapters.read_from_string(
+                edl_locators_readable(_text_of(path), args["rate"]), adapter_name=FORMATS[key],
+                media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
+        else:
+            result = otio.adapters.read_from_file(
+                str(path), adapter_name=FORMATS[key],
+                media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
     except Exception as exc:  # adapters raise anything from ValueError to KeyError
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise TimelineError(f"cannot read as {key} ({detail}); check the file or pass --format",
                             path=path) from None
     timeline = _unwrap(result, path, sequence)
     return ReadTimeline(timeline, path, key, timeline_rate(timeline, path, rate))
+
+
+_LOCATOR = re.compile(r"^(\*\s*LOC:\s*)(\d\d:\d\d:\d\d[;.,]\d\d)", re.MULTILINE)
+
+
+def _text_of(path: Path) -> str:
+    """EDL text; Avid and older tools write Latin-1 rather than UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def edl_locators_readable(text: str, rate: float) -> str:
+    """Rewrite drop-frame locator timecodes so the CMX 3600 reader keeps them.
+
+    The reader only parses ``* LOC: hh:mm:ss:ff`` and silently drops ``hh:mm:ss;ff`` — the
+    form Avid, Resolve and the adapter's own writer use at 29.97 and 59.94 — so every
+    ``restyle:`` marker vanished from drop-frame EDLs. Each such timecode becomes the
+    non-drop spelling of the same frame count, which the reader counts back exactly.
+
+    >>> edl_locators_readable("* LOC: 01:00:00;14 RED     RESTYLE: SNOW", 30000 / 1001)
+    '* LOC: 00:59:56:26 RED     RESTYLE: SNOW'
+    """
+    def rewrite(match: re.Match) -> str:
+        tc = match.group(2)[:8] + ";" + match.group(2)[9:]
+        try:
+            frames = otio.opentime.from_timecode(tc, rate)
+        except ValueError:  # not a drop-frame rate: leave the line to the reader
+            return match.group(0)
+        return match.group(1) + otio.opentime.to_timecode(frames, rate, drop_frame=False)
+
+    return _LOCATOR.sub(rewrite, text)
 
 
 def _unwrap(result, path: Path, sequence: str | None) -> otio.schema.Timeline:

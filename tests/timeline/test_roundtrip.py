@@ -78,8 +78,13 @@ def test_edl_round_trip_places_renders_in_the_single_video_track(tmp_path, media
     otio.adapters.write_to_file(before, str(in_path), rate=float(rate))
     assert ("01:00:00;00" if rate.denominator == 1001 else "01:00:00:00") in in_path.read_text()
     original = read_timeline(in_path, rate=rate).timeline
-    report, back = _run(tmp_path, in_path, "out.edl", Criteria(name_pattern="shotc"), rate=rate)
+    # by marker: at 29.97 the LOC line is drop-frame (01:00:00;14 style), which the CMX reader drops
+    report, back = _run(tmp_path, in_path, "out.edl", Criteria(marker=True), rate=rate)
     assert [o.clip for o in report.outcomes] == ["shotC"]
+    render = otio.url_utils.filepath_from_url(
+        [c for c in back.timeline.find_clips() if c.name == "shotC"][0].media_reference.target_url)
+    # CMX 3600 writers upper-case locator text; the SD text encoder's tokenizer lower-cases it again
+    assert read_sidecar(render)["provenance"]["t2vz_edit"]["instruction"] == "MAKE IT A WATERCOLOR PAINTING"
     want = _records(original, {"shotA", "shotB", "shotC"})
     got = _records(back.timeline, {"shotA", "shotB", "shotC"})
     assert got == want
