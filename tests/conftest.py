@@ -8,6 +8,8 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 
@@ -18,3 +20,14 @@ def _isolated_store(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("T2VZ_MODEL_STORE", str(root / "models"))
     monkeypatch.setenv("T2VZ_CACHE", str(root / "cache"))
     monkeypatch.setenv("HF_HOME", str(root / "hf"))
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """Tiny random SD, Instruct-Pix2Pix and ControlNet models saved as diffusers folders."""
+    from t2vz_edit.engine.tiny import save_tiny_controlnet, save_tiny_pipeline
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {"sd": save_tiny_pipeline(root / "sd", "sd"),
+            "instruct": save_tiny_pipeline(root / "instruct", "instruct"),
+            "controlnet": save_tiny_controlnet(root / "controlnet")}

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
+from t2vz_edit.spec.edit_spec import field_help
 
 timeline_app = typer.Typer(help="Read NLE timelines and put restyled clips back on them.", no_args_is_help=True)
 
@@ -58,6 +59,12 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             all_clips: bool = typer.Option(False, "--all", help="Every video clip."),
             preset: Optional[str] = typer.Option(None, "--preset", help="Preset for clips without marker text."),
             instruction: Optional[str] = typer.Option(None, "--instruction", help="Instruction for clips without marker text."),
+            model: Optional[str] = typer.Option(None, "--model", help=field_help("model") + " (every clip)."),
+            steps: Optional[int] = typer.Option(None, "--steps", help=field_help("steps")),
+            size: Optional[int] = typer.Option(None, "--size", help=field_help("size")),
+            seed: Optional[int] = typer.Option(None, "--seed", help=field_help("seed")),
+            device: Optional[str] = typer.Option(None, "--device", help=field_help("device")),
+            dtype: Optional[str] = typer.Option(None, "--dtype", help=field_help("dtype")),
             handles: int = typer.Option(0, "--handles", help="Extra source frames rendered before and after each clip."),
             search_path: List[Path] = typer.Option([], "--search-path", help="Folder to look for moved media (repeatable)."),
             remap: List[str] = typer.Option([], "--remap", help="Path prefix FROM=TO for moved media (repeatable)."),
@@ -86,10 +93,12 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     criteria = Criteria(marker, name, track, metadata, all_clips).check()
     where = Where(file, render_dir or output.parent / "renders", tuple(search_path), tuple(Remap.parse(r) for r in remap))
     options = Options(criteria, output, where, out_format, mode, handles, force, overwrite, active == "restyle")
+    specs = spec_resolver(preset, instruction, dict(model=model, steps=steps, size=size, seed=seed,
+                                                    device=device, dtype=dtype))
     read = _read(file, fmt, rate, sequence)
     with progress_display(progress) as display:
         try:
-            report = restyle_timeline(read, options, spec_resolver(preset, instruction), RENDERERS[renderer],
+            report = restyle_timeline(read, options, specs, RENDERERS[renderer](),
                                       display.callback)
         except PartialFailure as exc:
             _summary(exc.report, progress)

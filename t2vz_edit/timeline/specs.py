@@ -3,17 +3,30 @@
 A marker's text is a preset name when such a preset exists, else an Instruct-Pix2Pix
 instruction; clips without marker text get ``--preset`` or ``--instruction``. A preset named
 with ``--preset`` is the base an instruction is applied to when that preset is an instruct one.
+``overrides`` (``--model``, ``--steps``, ``--size``, ``--seed``, ``--device``, ``--dtype``) apply to
+every clip's spec, e.g. a DreamBooth checkpoint for the whole timeline.
+
+>>> spec_for = spec_resolver(instruction="make it snowy", overrides={"steps": 12, "seed": None})
+>>> spec, text = spec_for("make it a watercolor painting")
+>>> (spec.instruction, spec.steps, text)
+('make it a watercolor painting', 12, 'make it a watercolor painting')
 """
 from __future__ import annotations
+
+from typing import Any
 
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.timeline.jobs import SpecFor
 
 
-def spec_resolver(preset: str | None = None, instruction: str | None = None) -> SpecFor:
+def spec_resolver(preset: str | None = None, instruction: str | None = None,
+                  overrides: dict[str, Any] | None = None) -> SpecFor:
     """A function ``marker text | None -> (EditSpec, text that chose it)``."""
     from t2vz_edit.spec import presets
+
+    fixed = {k: v for k, v in (overrides or {}).items() if v is not None}
+    EditSpec(mode="instruct", instruction="check").with_overrides(**fixed).validated()  # bad values fail now
 
     def base() -> EditSpec:
         if preset:
@@ -22,14 +35,18 @@ def spec_resolver(preset: str | None = None, instruction: str | None = None) -> 
                 return spec
         return EditSpec(mode="instruct", instruction="placeholder")
 
-    def spec_for(text: str | None) -> tuple[EditSpec, str]:
+    def chosen(text: str | None) -> tuple[EditSpec, str]:
         if text and text in presets.preset_files():
             return presets.load_preset(text)[0], text
         if text or instruction:
-            chosen = text or instruction
-            return base().with_overrides(instruction=chosen).validated(), chosen
+            picked = text or instruction
+            return base().with_overrides(instruction=picked), picked
         if preset:
             return presets.load_preset(preset)[0], preset
         raise UsageError("clip has no 'restyle: ...' marker text; pass --preset NAME or --instruction TEXT")
+
+    def spec_for(text: str | None) -> tuple[EditSpec, str]:
+        spec, picked = chosen(text)
+        return spec.with_overrides(**fixed).validated(), picked
 
     return spec_for

@@ -6,18 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from t2vz_edit.engine.tiny import save_tiny_controlnet, save_tiny_pipeline
 from t2vz_edit.media.synth import make_clip
 
 CLIP_FRAMES = 8
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tiny-models")
-    return {"sd": save_tiny_pipeline(root / "sd", "sd"),
-            "instruct": save_tiny_pipeline(root / "instruct", "instruct"),
-            "controlnet": save_tiny_controlnet(root / "controlnet")}
 
 
 @pytest.fixture(scope="session")
