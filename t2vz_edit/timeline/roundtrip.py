@@ -65,11 +65,14 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
         raise UsageError(f"{read.path}: no clips matched the selection; check it with 'timeline inspect'")
     jobs = [build_job(s, spec_for, options.where, options.handles, read.timeline.name) for s in selected]
     # 3. render each distinct (media, range, spec) once
+    made_dir = not Path(options.where.render_dir).exists()
     results = _render_all([j for j in jobs if j.request], renderer, options.force, progress)
     report = Report(outcomes=[_outcome(job, results) for job in jobs])
     done = [(job, results[job.request.render_key]) for job in jobs
             if job.request and isinstance(results.get(job.request.render_key), RenderResult)]
     if not done:
+        if made_dir:  # leave no trace of a run that produced nothing
+            _remove_if_empty(Path(options.where.render_dir))
         raise TimelineError(f"{read.path}: no clip could be restyled; nothing written: "
                             + "; ".join(o.message for o in report.failed))
     # 4. put the renders back and 5. write the output atomically
@@ -82,6 +85,13 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
         error.report = report
         raise error
     return report
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (or already gone): keep it
+        pass
 
 
 def _check(read: ReadTimeline, options: Options) -> str:
