@@ -63,6 +63,28 @@ class Annotator:
         raise NotImplementedError
 
 
+class FrameDetector(Annotator):
+    """An annotator around a detector loaded on first use (:meth:`_load`) and run frame by frame at
+    ``params["resolution"]`` (long side); each map is scaled back to its frame's size."""
+
+    _detector = None
+
+    def _load(self):
+        raise NotImplementedError
+
+    def detect(self, small: np.ndarray) -> np.ndarray:
+        """One (h, w, 3) uint8 frame at detection size -> its (h', w', 3) map."""
+        raise NotImplementedError
+
+    def annotate(self, frames: np.ndarray) -> np.ndarray:
+        if self._detector is None:
+            self._detector = self._load()
+        out = np.empty_like(frames)
+        for i, frame in enumerate(frames):
+            out[i] = to_frame_size(self.detect(fit_long_side(frame, self.params["resolution"])), frame.shape[:2])
+        return out
+
+
 def resolve_params(kind: str, declared: dict[str, Param], given: dict[str, Any]) -> dict[str, Any]:
     """Defaults filled in, unknown names and bad values refused with the allowed ones named."""
     unknown = sorted(set(given) - set(declared))

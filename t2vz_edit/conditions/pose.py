@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from t2vz_edit.conditions.base import Annotator, Param, files_id, fit_long_side, to_frame_size
+from t2vz_edit.conditions.base import FrameDetector, Param, files_id
 from t2vz_edit.conditions.weights import ANNOTATORS_REPO, resolve_weights
 
 BODY, HAND, FACE = "body_pose_model.pth", "hand_pose_model.pth", "facenet.pth"
 
 
-class PoseAnnotator(Annotator):
+class PoseAnnotator(FrameDetector):
     kind = "pose"
     PARAMS = {
         "weights": Param(str, ANNOTATORS_REPO, "annotator weights: hub id in the model store, or a folder"),
@@ -28,7 +28,6 @@ class PoseAnnotator(Annotator):
         super().__init__(params)
         self.files = (BODY,) + ((HAND,) if self.params["hands"] else ()) + ((FACE,) if self.params["face"] else ())
         self.folder = resolve_weights(self.params["weights"], self.files)
-        self._detector = None
 
     @property
     def weights_id(self) -> str:
@@ -45,16 +44,9 @@ class PoseAnnotator(Annotator):
         face = Face(str(self.folder / FACE)) if self.params["face"] else None
         return OpenposeDetector(Body(str(self.folder / BODY)), hand, face)
 
-    def annotate(self, frames: np.ndarray) -> np.ndarray:
+    def detect(self, small: np.ndarray) -> np.ndarray:
         from controlnet_aux.open_pose import draw_poses
 
-        if self._detector is None:
-            self._detector = self._load()
-        out = np.empty_like(frames)
-        for i, frame in enumerate(frames):
-            small = fit_long_side(frame, self.params["resolution"])
-            poses = self._detector.detect_poses(small, self.params["hands"], self.params["face"])
-            canvas = draw_poses(poses, *small.shape[:2], draw_body=True,
-                                draw_hand=self.params["hands"], draw_face=self.params["face"])
-            out[i] = to_frame_size(canvas, frame.shape[:2])
-        return out
+        poses = self._detector.detect_poses(small, self.params["hands"], self.params["face"])
+        return draw_poses(poses, *small.shape[:2], draw_body=True,
+                          draw_hand=self.params["hands"], draw_face=self.params["face"])

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from t2vz_edit.conditions.base import Annotator, Param, files_id, fit_long_side, to_frame_size
+from t2vz_edit.conditions.base import FrameDetector, Param, files_id
 from t2vz_edit.conditions.weights import ANNOTATORS_REPO, resolve_weights
 
 FILES = {"pidinet": "table5_pidinet.pth", "hed": "ControlNetHED.pth"}
 
 
-class SoftEdgeAnnotator(Annotator):
+class SoftEdgeAnnotator(FrameDetector):
     kind = "softedge"
     PARAMS = {
         "backend": Param(str, "pidinet", "edge network", tuple(FILES)),
@@ -27,7 +27,6 @@ class SoftEdgeAnnotator(Annotator):
         super().__init__(params)
         self.file = FILES[self.params["backend"]]
         self.folder = resolve_weights(self.params["weights"], (self.file,))
-        self._detector = None
 
     @property
     def weights_id(self) -> str:
@@ -40,13 +39,6 @@ class SoftEdgeAnnotator(Annotator):
             from controlnet_aux.pidi import PidiNetDetector as Detector
         return Detector.from_pretrained(str(self.folder), filename=self.file)
 
-    def annotate(self, frames: np.ndarray) -> np.ndarray:
-        if self._detector is None:
-            self._detector = self._load()
-        out = np.empty_like(frames)
-        for i, frame in enumerate(frames):
-            small = fit_long_side(frame, self.params["resolution"])
-            edge = self._detector(small, detect_resolution=min(small.shape[:2]),
-                                  image_resolution=min(small.shape[:2]), safe=self.params["safe"], output_type="np")
-            out[i] = to_frame_size(edge, frame.shape[:2])
-        return out
+    def detect(self, small: np.ndarray) -> np.ndarray:
+        return self._detector(small, detect_resolution=min(small.shape[:2]), image_resolution=min(small.shape[:2]),
+                              safe=self.params["safe"], output_type="np")
