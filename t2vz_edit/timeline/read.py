@@ -18,6 +18,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from t2vz_edit.spec.errors import InputNotFoundError, TimelineError, UsageError
+from t2vz_edit.timeline import fcpxml
 from t2vz_edit.timeline.rates import checked_rate, exact_rate, is_drop_frame, timecode
 
 # --format name / file suffix -> OTIO adapter name
@@ -53,7 +54,7 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
     if not path.exists() or path.is_dir():
         raise InputNotFoundError("timeline file not found (or is a folder); check the path", path=path)
     key = format_of(path, fmt)
-    args = {}
+    args, clock = {}, None
     if key == "edl":
         edl_rate = checked_rate(rate if rate is not None else 24, f"{path} (--rate)")
         args["rate"] = float(edl_rate)
@@ -62,6 +63,11 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
             result = otio.adapters.read_from_string(
                 edl_locators_readable(_text_of(path), args["rate"]), adapter_name=FORMATS[key],
                 media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
+        elif key == "fcpxml":  # exact times and tcStart: see t2vz_edit.timeline.fcpxml
+            text, clock = fcpxml.readable(_text_of(path), sequence)
+            result = otio.adapters.read_from_string(
+                text, adapter_name=FORMATS[key],
+                media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
         else:
             result = otio.adapters.read_from_file(
                 str(path), adapter_name=FORMATS[key],
@@ -71,6 +77,7 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
         raise TimelineError(f"cannot read as {key} ({detail}); check the file or pass --format",
                             path=path) from None
     timeline = _unwrap(result, path, sequence)
+    fcpxml.finish(timeline, clock)
     return ReadTimeline(timeline, path, key, timeline_rate(timeline, path, rate))
 
 

@@ -2,6 +2,8 @@
 
 - FCP7 XML: the adapter writes an empty ``<format>`` under ``<video>``; Resolve wants the
   sequence's sample characteristics there (rate and frame size), so they are filled in.
+- FCPXML: written at exact rates with the sequence's ``tcStart``/``tcFormat`` (see
+  :mod:`t2vz_edit.timeline.fcpxml`; the adapter alone writes neither, nor 23.976 at all).
 - AAF: written with ``use_empty_mob_ids=True`` so clips that never came from Avid (no MobID
   in their metadata) get fresh MobIDs instead of failing; the adapter adds the timecode track
   Resolve needs.
@@ -18,6 +20,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from t2vz_edit.spec.errors import OutputError
+from t2vz_edit.timeline import fcpxml
 from t2vz_edit.timeline.read import FORMATS, format_of
 
 WRITABLE = ("otio", "otioz", "edl", "xml", "fcpxml", "aaf")
@@ -45,7 +48,11 @@ def write_timeline(timeline: otio.schema.Timeline, out_path: Path, key: str, *, 
     if key == "edl":
         args["rate"] = float(rate)
     try:
-        otio.adapters.write_to_file(timeline, str(tmp), adapter_name=FORMATS[key], **args)
+        if key == "fcpxml":  # exact rates, tcStart/tcFormat: see t2vz_edit.timeline.fcpxml
+            otio.adapters.write_to_file(fcpxml.writable(timeline, rate), str(tmp), adapter_name=FORMATS[key])
+            fcpxml.fill_sequence(tmp, rate, fcpxml.start_frames_of(timeline, rate), frame_size)
+        else:
+            otio.adapters.write_to_file(timeline, str(tmp), adapter_name=FORMATS[key], **args)
         if key == "xml":
             _fill_fcp7_format(tmp, rate, frame_size)
         os.replace(tmp, out_path)
