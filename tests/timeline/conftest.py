@@ -41,10 +41,17 @@ def _clip(name: str, media: Path, rate: float, start: int, frames: int, *, avail
     return otio.schema.Clip(name=name, media_reference=ref, source_range=TR(RT(start, rate), RT(frames, rate)))
 
 
+def one_hour(rate: Fraction) -> otio.opentime.RationalTime:
+    """Timecode 01:00:00:00 (01:00:00;00 at drop-frame rates) as frames at ``rate``: 86400 at 24
+    and at 23.976 (timecode counts 24 a second there), 107892 at 29.97 DF."""
+    drop = rate.denominator == 1001 and rate.numerator % 30000 == 0
+    return otio.opentime.from_timecode("01:00:00;00" if drop else "01:00:00:00", float(rate))
+
+
 def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int = 2, aaf: bool = False) -> otio.schema.Timeline:
     """V1: shotA | transition | shotB | gap | shotC(marker 'restyle: ...'); V2: gap | shotD; A1: shotA audio."""
     r = float(rate)
-    timeline = otio.schema.Timeline("round trip", global_start_time=RT(round(3600 * rate), r))
+    timeline = otio.schema.Timeline("round trip", global_start_time=one_hour(rate))
     v1 = otio.schema.Track("V1", kind=otio.schema.TrackKind.Video)
     v1.append(_clip("shotA", media["shotA"], r, 5, 20))
     transition = otio.schema.Transition(name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,

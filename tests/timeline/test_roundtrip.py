@@ -6,7 +6,7 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from conftest import build_timeline
+from conftest import build_timeline, one_hour
 from t2vz_edit.media.probe import probe
 from t2vz_edit.media.sidecar import read_sidecar
 from t2vz_edit.timeline.jobs import Where
@@ -54,6 +54,7 @@ def test_track_mode_round_trip_keeps_record_ranges_and_untouched_items(tmp_path,
            for c in renders}
     assert got == want
     assert exact_rate(back.timeline.global_start_time.rate) == rate
+    assert round(back.timeline.global_start_time.value) == one_hour(rate).value  # 01:00:00:00 kept
     assert back.rate == rate and back.rate.denominator in (1, 1001)
     for c in renders:  # each render file holds the clip's frames plus the handles taken
         path = otio.url_utils.filepath_from_url(c.media_reference.target_url)
@@ -92,7 +93,7 @@ def test_edl_round_trip_places_renders_in_the_single_video_track(tmp_path, media
     assert "renders" in shot_c.media_reference.target_url
     assert back.rate == rate
     assert read_timeline(tmp_path / "out.edl", rate=rate).timeline.tracks[0].source_range.start_time.value == \
-        -round(3600 * rate)  # 01:00:00:00 start kept
+        -one_hour(rate).value  # 01:00:00:00 start kept
 
 
 def test_reference_mode_adds_switchable_render_reference(tmp_path, timeline_24):
