@@ -102,11 +102,37 @@ def _media_start(clip: otio.schema.Clip, info) -> otio.opentime.RationalTime:
     ref = clip.media_reference
     if ref.available_range is not None:
         return ref.available_range.start_time
+    return _timecode_start(info)
+
+
+def _timecode_start(info) -> otio.opentime.RationalTime:
+    """The media's start timecode as a time at its rate (0 when it has none)."""
     if info.start_timecode:
         from t2vz_edit.media.timecode import timecode_to_frames
 
         return otio.opentime.RationalTime(timecode_to_frames(info.start_timecode, info.rate), float(info.rate))
     return otio.opentime.RationalTime(0, float(info.rate))
+
+
+def media_range_finder(where: Where):
+    """``target URL -> (first frame time, frame count) | None`` for media found from ``where``
+    (probed once per URL); what :func:`t2vz_edit.timeline.conform.for_output` asks for."""
+    from t2vz_edit.media.probe import probe
+
+    known: dict = {}
+
+    def find(url: str):
+        if url not in known:
+            found = resolve_media(url, timeline_dir=where.timeline_path.parent,
+                                  search_paths=where.search_paths, remaps=where.remaps)
+            try:
+                info = probe(found.path) if found.path is not None else None
+            except T2VZError:  # unreadable media: the writer gets the used range instead
+                info = None
+            known[url] = (_timecode_start(info), info.frame_count) if info is not None else None
+        return known[url]
+
+    return find
 
 
 def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: Where, handles: int,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from t2vz_edit.spec.errors import PartialFailure, T2VZError, TimelineError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback, reporter
-from t2vz_edit.timeline import placement
-from t2vz_edit.timeline.jobs import ClipJob, SpecFor, Where, build_job
+from t2vz_edit.timeline import conform, placement
+from t2vz_edit.timeline.jobs import ClipJob, SpecFor, Where, build_job, media_range_finder
 from t2vz_edit.timeline.read import ReadTimeline
 from t2vz_edit.timeline.render import Renderer, RenderResult, is_reusable
 from t2vz_edit.timeline.selection import Criteria, select_clips
@@ -76,7 +76,7 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
         raise TimelineError(f"{read.path}: no clip could be restyled; nothing written: "
                             + "; ".join(o.message for o in report.failed))
     # 4. put the renders back and 5. write the output atomically
-    timeline = _place(read, options, key, done)
+    timeline = conform.for_output(_place(read, options, key, done), key, media_range_finder(options.where))
     write_timeline(timeline, options.out_path, key, rate=read.rate, frame_size=_frame_size(done))
     report.output = options.out_path
     if report.failed:

@@ -48,7 +48,7 @@ def one_hour(rate: Fraction) -> otio.opentime.RationalTime:
     return otio.opentime.from_timecode("01:00:00;00" if drop else "01:00:00:00", float(rate))
 
 
-def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int = 2, aaf: bool = False) -> otio.schema.Timeline:
+def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int = 2) -> otio.schema.Timeline:
     """V1: shotA | transition | shotB | gap | shotC(marker 'restyle: ...'); V2: gap | shotD; A1: shotA audio."""
     r = float(rate)
     timeline = otio.schema.Timeline("round trip", global_start_time=one_hour(rate))
@@ -56,13 +56,6 @@ def build_timeline(media: dict[str, Path], rate: Fraction, *, video_tracks: int 
     v1.append(_clip("shotA", media["shotA"], r, 5, 20))
     transition = otio.schema.Transition(name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
                                         in_offset=RT(4, r), out_offset=RT(4, r))
-    if aaf:  # the AAF writer needs Avid's description of the dissolve
-        transition.metadata["AAF"] = {
-            "PointList": [{"Value": 0, "Time": 0}, {"Value": 1, "Time": 1}], "CutPoint": 4,
-            "OperationGroup": {"Operation": {
-                "DataDefinition": {"Name": "Picture"}, "Description": "", "Name": "Video Dissolve",
-                "Identification": "0c3bea41-fc05-11d2-8a29-0050040ef7d2", "IsTimeWarp": False, "Bypass": 1,
-                "NumberInputs": 2, "OperationCategory": "OperationCategory_Effect"}}}
     v1.append(transition)
     v1.append(_clip("shotB", media["shotB"], r, 10, 16))
     v1.append(otio.schema.Gap(source_range=TR(RT(0, r), RT(7, r))))
