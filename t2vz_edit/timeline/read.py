@@ -58,20 +58,15 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
     if key == "edl":
         edl_rate = checked_rate(rate if rate is not None else 24, f"{path} (--rate)")
         args["rate"] = float(edl_rate)
+    args.update(adapter_name=FORMATS[key], media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
     try:
-        if key == "edl":  # read as text so drop-frame locators can be fixed first
-            result = otio.adapters.read_from_string(
-                edl_locators_readable(_text_of(path), args["rate"]), adapter_name=FORMATS[key],
-                media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
+        text = None
+        if key == "edl":  # drop-frame locators are fixed in the text first
+            text = edl_locators_readable(_text_of(path), args["rate"])
         elif key == "fcpxml":  # exact times and tcStart: see t2vz_edit.timeline.fcpxml
             text, clock = fcpxml.readable(_text_of(path), sequence)
-            result = otio.adapters.read_from_string(
-                text, adapter_name=FORMATS[key],
-                media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
-        else:
-            result = otio.adapters.read_from_file(
-                str(path), adapter_name=FORMATS[key],
-                media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia, **args)
+        result = otio.adapters.read_from_file(str(path), **args) if text is None \
+            else otio.adapters.read_from_string(text, **args)
     except Exception as exc:  # adapters raise anything from ValueError to KeyError
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise TimelineError(f"cannot read as {key} ({detail}); check the file or pass --format",
@@ -85,7 +80,7 @@ _LOCATOR = re.compile(r"^(\*\s*LOC:\s*)(\d\d:\d\d:\d\d[;.,]\d\d)", re.MULTILINE)
 
 
 def _text_of(path: Path) -> str:
-    """EDL text; Avid and older tools write Latin-1 rather than UTF-8."""
+    """A text timeline's contents; Avid and older tools write Latin-1 rather than UTF-8."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8")

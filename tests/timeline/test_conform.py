@@ -55,7 +55,7 @@ def _run(tmp_path, in_path, out_name, *, rate=None):
 def test_edl_to_other_formats_keeps_start_and_record_times(tmp_path, media_factory, suffix):
     in_path = tmp_path / "cut.edl"
     otio.adapters.write_to_file(_single_track(media_factory, edl_layout=True), str(in_path), rate=24.0)
-    original, back = _run(tmp_path, in_path, f"cut.{suffix}", rate=24 if suffix == "edl" else None)
+    original, back = _run(tmp_path, in_path, f"cut.{suffix}")
     assert start_frames(back) == start_frames(original) == one_hour(RATE).value
     want, got = _records(original), _records(back)
     assert {k: v[0] for k, v in want.items()} == {k: v[0] for k, v in got.items() if k in want}
