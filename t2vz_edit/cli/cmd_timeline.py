@@ -83,7 +83,7 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     from t2vz_edit.spec.errors import PartialFailure, UsageError
     from t2vz_edit.timeline.jobs import Where
     from t2vz_edit.timeline.media_paths import Remap
-    from t2vz_edit.timeline.renderers import RENDERERS
+    from t2vz_edit.pipeline.renderers import RENDERERS
     from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
     from t2vz_edit.timeline.selection import Criteria
     from t2vz_edit.timeline.specs import spec_resolver

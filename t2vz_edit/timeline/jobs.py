@@ -18,7 +18,7 @@ from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import T2VZError, TimelineError
 from t2vz_edit.timeline.media_paths import Remap, resolve_media
 from t2vz_edit.timeline.rates import frames
-from t2vz_edit.timeline.render import PROVENANCE_KEY, RenderRequest, render_key, render_path
+from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
 from t2vz_edit.timeline.selection import SelectedClip
 
 SpecFor = Callable[[str | None], tuple[EditSpec, str]]  # marker text -> (spec, text that chose it)

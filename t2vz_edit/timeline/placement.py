@@ -18,7 +18,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from t2vz_edit.timeline.jobs import ClipJob
-from t2vz_edit.timeline.render import PROVENANCE_KEY, RenderResult
+from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderResult
 
 TRACK_NAME = "restyle"
 REFERENCE_KEY = "t2vz_restyle"  # key of the render among a clip's media references

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from t2vz_edit.spec.errors import PartialFailure, T2VZError, TimelineError, UsageError
-from t2vz_edit.spec.progress import ProgressCallback, reporter
+from t2vz_edit.pipeline.render_job import Renderer, RenderResult
+from t2vz_edit.pipeline.render_loop import render_all
+from t2vz_edit.spec.errors import PartialFailure, TimelineError, UsageError
+from t2vz_edit.spec.progress import ProgressCallback
 from t2vz_edit.timeline import conform, placement
 from t2vz_edit.timeline.jobs import ClipJob, SpecFor, Where, build_job, media_range_finder
 from t2vz_edit.timeline.read import ReadTimeline
-from t2vz_edit.timeline.render import Renderer, RenderResult, is_reusable
 from t2vz_edit.timeline.selection import Criteria, select_clips
 from t2vz_edit.timeline.write import check_output, write_timeline
 
@@ -66,7 +67,7 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
     jobs = [build_job(s, spec_for, options.where, options.handles, read.timeline.name) for s in selected]
     # 3. render each distinct (media, range, spec) once
     made_dir = not Path(options.where.render_dir).exists()
-    results = _render_all([j for j in jobs if j.request], renderer, options.force, progress)
+    results = render_all([j.request for j in jobs if j.request], renderer, force=options.force, progress=progress)
     report = Report(outcomes=[_outcome(job, results) for job in jobs])
     done = [(job, results[job.request.render_key]) for job in jobs
             if job.request and isinstance(results.get(job.request.render_key), RenderResult)]
@@ -111,37 +112,13 @@ def _check(read: ReadTimeline, options: Options) -> str:
     return key
 
 
-def _render_all(jobs: list[ClipJob], renderer: Renderer, force: bool, progress) -> dict:
-    """render key -> RenderResult, or the error message of a failed render."""
-    report = reporter(progress)
-    unique = {job.request.render_key: job.request for job in jobs}
-    results: dict = {}
-    for index, (render_key, request) in enumerate(unique.items()):
-        report("clips", index, len(unique))
-        if not force and is_reusable(request):
-            results[render_key] = RenderResult(request.out_path, request.frame_count, reused=True)
-            continue
-        try:
-            results[render_key] = renderer(_with_progress(request, progress))
-        except T2VZError as exc:
-            results[render_key] = f"render failed: {exc}"
-    report("clips", len(unique), len(unique))
-    return results
-
-
-def _with_progress(request, progress):
-    from dataclasses import replace
-
-    return replace(request, progress=progress)
-
-
 def _outcome(job: ClipJob, results: dict) -> Outcome:
     clip, track = job.selected.clip.name, job.selected.track_number
     if job.error:
         return Outcome(clip, track, "failed", job.error)
     result = results[job.request.render_key]
     if not isinstance(result, RenderResult):
-        return Outcome(clip, track, "failed", f"{job.label}: {result}")
+        return Outcome(clip, track, "failed", f"{job.label}: render failed: {result.message}")
     return Outcome(clip, track, "reused" if result.reused else "rendered", render=str(result.path))
 
 

@@ -14,7 +14,7 @@ from conftest import build_timeline, one_hour
 from t2vz_edit.media.probe import probe
 from t2vz_edit.timeline.jobs import Where
 from t2vz_edit.timeline.read import read_timeline, start_frames
-from t2vz_edit.timeline.renderers import trim_renderer
+from t2vz_edit.pipeline.renderers import trim_renderer
 from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
 from t2vz_edit.timeline.selection import Criteria
 from t2vz_edit.timeline.specs import spec_resolver

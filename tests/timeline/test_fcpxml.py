@@ -18,7 +18,7 @@ from t2vz_edit.media.probe import probe
 from t2vz_edit.timeline.fcpxml import seconds, spelled
 from t2vz_edit.timeline.jobs import Where
 from t2vz_edit.timeline.read import describe, exact_rate, read_timeline
-from t2vz_edit.timeline.renderers import trim_renderer
+from t2vz_edit.pipeline.renderers import trim_renderer
 from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
 from t2vz_edit.timeline.selection import Criteria, select_clips
 from t2vz_edit.timeline.specs import spec_resolver

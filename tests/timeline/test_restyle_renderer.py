@@ -98,7 +98,7 @@ def test_models_load_once_per_timeline_and_reuse_changes_nothing(tmp_path, timel
     from t2vz_edit.media.ranges import FrameRange
     from t2vz_edit.timeline.jobs import Where
     from t2vz_edit.timeline.read import read_timeline
-    from t2vz_edit.timeline.renderers import RestyleRenderer
+    from t2vz_edit.pipeline.renderers import RestyleRenderer
     from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
     from t2vz_edit.timeline.selection import Criteria
     from t2vz_edit.timeline.specs import spec_resolver

@@ -13,7 +13,7 @@ from t2vz_edit.timeline import conform
 from t2vz_edit.timeline.jobs import Where
 from t2vz_edit.timeline.placement import REFERENCE_KEY, TRACK_NAME
 from t2vz_edit.timeline.read import exact_rate, read_timeline
-from t2vz_edit.timeline.renderers import trim_renderer
+from t2vz_edit.pipeline.renderers import trim_renderer
 from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
 from t2vz_edit.timeline.selection import Criteria
 from t2vz_edit.timeline.specs import spec_resolver
