@@ -28,7 +28,7 @@ from t2vz_edit.media import atomic, colour
 from t2vz_edit.media.audio import AudioPassthrough
 from t2vz_edit.media.ranges import FrameRange
 from t2vz_edit.media.sidecar import write_sidecar
-from t2vz_edit.media.timecode import offset_timecode
+from t2vz_edit.media.timecode import frames_to_timecode, offset_timecode
 from t2vz_edit.media.timing import frame_pts_table
 from t2vz_edit.spec.errors import MediaError, UsageError
 from t2vz_edit.spec.progress import reporter
@@ -87,9 +87,11 @@ class Render:
             return self.pts_table[-1] * self.info.time_base + 1 / self.info.rate
         return self.info.start_pts * self.info.time_base + index / self.info.rate
 
-    def _start_timecode(self) -> str | None:
-        tc = self.info.start_timecode
-        return offset_timecode(tc, self.range.start, self.info.rate) if tc else None
+    def _start_timecode(self) -> str:
+        """Source timecode of the in-point; for an untimecoded source, frame N at the source rate
+        (non-drop), so an NLE conforming by timecode finds the render where the timeline put it."""
+        tc = self.info.start_timecode or frames_to_timecode(0, self.info.rate)
+        return offset_timecode(tc, self.range.start, self.info.rate)
 
     # ---- setup ----------------------------------------------------------------------------
     def __enter__(self) -> "Render":
@@ -125,9 +127,7 @@ class Render:
         stream.pix_fmt = pix_fmt
         stream.codec_context.time_base = self.info.time_base if self.pts_table else 1 / self.info.rate
         colour.tag_stream(stream)
-        tc = self._start_timecode()
-        if tc:
-            stream.metadata["timecode"] = tc
+        stream.metadata["timecode"] = self._start_timecode()
         return stream
 
     def _provenance(self) -> dict:

@@ -55,8 +55,8 @@ def test_round_trip_keeps_timing_timecode_audio_and_orientation(clips, tmp_path,
         assert out.is_vfr
     else:
         assert out.rate == src.rate and isinstance(out.rate, Fraction)
-    if src.start_timecode:
-        assert out.start_timecode == offset_timecode(src.start_timecode, RANGE.start, src.rate)
+    # untimecoded sources: the render starts at the source in-point, frame N at the source rate
+    assert out.start_timecode == offset_timecode(src.start_timecode or "00:00:00:00", RANGE.start, src.rate)
     assert len(out.audio) == len(src.audio)
     for audio in out.audio:
         assert abs(audio.duration_sec - out.duration_sec) <= 1 / float(src.rate)
