@@ -2,8 +2,8 @@
 
 A preset file ``<name>.toml`` holds EditSpec settings at top level (``mode``, ``prompt`` or
 ``instruction``, ``negative_prompt``, ``model``, ``[[controls]]``, ``steps``, ...) plus a
-``[preset]`` table with a ``description``. Shipped presets live in the repository's
-``presets/`` folder; a user folder (``T2VZ_PRESETS``, default ``~/.config/t2vz-edit/presets``)
+``[preset]`` table with a ``description``. Shipped presets are package data
+(``t2vz_edit/presets/``, read through :mod:`importlib.resources`, so a wheel install has them); a user folder (``T2VZ_PRESETS``, default ``~/.config/t2vz-edit/presets``)
 overrides them by name. Every preset is validated on load; a bad one raises
 :class:`PresetError` naming the file, the key and the allowed values.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +38,8 @@ class PresetMeta:
 
 
 def shipped_presets_dir() -> Path:
-    """The repository's ``presets/`` folder (next to the package)."""
-    import t2vz_edit
-
-    return Path(t2vz_edit.__file__).resolve().parent.parent / "presets"
+    """The package's ``presets/`` data folder (``t2vz_edit/presets``), found with importlib.resources."""
+    return Path(str(resources.files("t2vz_edit").joinpath("presets")))
 
 
 def user_presets_dir() -> Path:
