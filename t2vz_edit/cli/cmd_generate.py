@@ -13,16 +13,9 @@ from pathlib import Path
 import typer
 
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
+from t2vz_edit.cli.options import RenderOptions, render_command
 from t2vz_edit.spec.edit_spec import EditSpec, field_help
 from t2vz_edit.spec.errors import UsageError
-
-
-def _motion(text: str) -> tuple[float, float]:
-    try:
-        dx, dy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--motion {text!r}: give two numbers dx,dy, e.g. --motion 1,1") from None
-    return dx, dy
 
 
 def _rate(text: str) -> Fraction:
@@ -71,42 +64,34 @@ def _parts(spec: EditSpec, tiny: bool):
     return load_parts(spec)
 
 
+GENERATE = ("negative", "model", "lora", "seed", "steps", "guidance", "size", "frames", "chunk", "motion",
+            "strength", "t0", "t1", "device", "dtype", "overwrite")
+SUFFIXES = (".mp4", ".mov", ".m4v")
+
+
+@render_command(*GENERATE)
 def generate(
     prompt: str = typer.Argument(..., help=field_help("prompt")),
     output: Path = typer.Option(Path("generated.mp4"), "-o", "--output", help="Output video (.mp4/.mov)."),
-    frames: int = typer.Option(8, "--frames", help=field_help("frames")),
-    motion: str = typer.Option("1,1", "--motion", help=field_help("motion") + ", e.g. 1,1"),
-    strength: float = typer.Option(12.0, "--strength", help="motion strength λ in output pixels per frame (0 = off)"),
-    model: str = typer.Option("", "--model", help=field_help("model")),
     tiny: bool = typer.Option(False, "--tiny", help="Use tiny RANDOM-WEIGHT models built on the spot (offline test)."),
-    steps: int = typer.Option(50, "--steps", help="denoising steps"),
-    seed: int = typer.Option(0, "--seed", help=field_help("seed")),
-    size: int = typer.Option(512, "--size", help="frame size in pixels (square, multiple of 8)"),
-    guidance: float = typer.Option(7.5, "--guidance", help=field_help("guidance_scale")),
-    negative: str = typer.Option("", "--negative", help=field_help("negative_prompt")),
-    chunk: int = typer.Option(8, "--chunk", help=field_help("chunk_size")),
-    t0: float = typer.Option(0.88, "--t0", help=field_help("t0")),
-    t1: float = typer.Option(0.94, "--t1", help=field_help("t1")),
     fps: str = typer.Option("8", "--fps", help="frame rate of the output, e.g. 8 or 24000/1001"),
-    device: str = typer.Option("auto", "--device", help=field_help("device")),
-    dtype: str = typer.Option("auto", "--dtype", help=field_help("dtype")),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
     progress: str = progress_option,
+    opts: RenderOptions = None,
 ) -> None:
     """Generate a video from a prompt with motion dynamics and cross-frame attention."""
     from t2vz_edit.engine.run import run_edit
-
-    spec = EditSpec(mode="text2video", prompt=prompt, frames=frames, motion=_motion(motion), motion_strength=strength,
-                    model=model, steps=steps, seed=seed, size=size, guidance_scale=guidance, negative_prompt=negative,
-                    chunk_size=chunk, t0=t0, t1=t1, scheduler="ddim", device=device, dtype=dtype).validated()
-    rate = _rate(fps)
     from t2vz_edit.media import atomic
+    from t2vz_edit.pipeline.spec_builder import build_spec
 
-    atomic.check_output_path(output, overwrite=overwrite)  # fail before the render, not after
+    spec = build_spec(mode="text2video", prompt=prompt, **opts.spec_overrides())
+    rate = _rate(fps)
+    if output.suffix.lower() not in SUFFIXES:  # fail before the render, not after
+        raise UsageError(f"{output}: generate writes H.264 into {', '.join(SUFFIXES)}; change the extension")
+    atomic.check_output_path(output, overwrite=opts.overwrite)
     parts = _parts(spec, tiny)
     with progress_display(progress) as display:
         video = run_edit(spec, parts, progress=display.callback)
-        out = write_video(video, output, rate, overwrite=overwrite)
+        out = write_video(video, output, rate, overwrite=opts.overwrite)
     if progress == "json":
         emit_json("done", output=str(out), frames=len(video), random_weights=tiny)
     else:

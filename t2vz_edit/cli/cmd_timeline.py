@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
-from t2vz_edit.spec.edit_spec import field_help
+from t2vz_edit.cli.options import RenderOptions, render_command
 
 timeline_app = typer.Typer(help="Read NLE timelines and put restyled clips back on them.", no_args_is_help=True)
 
@@ -49,7 +49,13 @@ def inspect(file: Path = typer.Argument(..., help="Timeline file (.otio, .edl, .
                    f"src {c['source_in']} ({c['frames']} fr) {c['media']} {' '.join(c['markers'])}")
 
 
+# Edit settings a timeline job takes for every clip (a clip's marker text picks its preset or instruction).
+TIMELINE_EDIT = ("instruction", "preset", "negative", "model", "lora", "scheduler", "seed", "steps", "guidance",
+                 "image_guidance", "size", "chunk", "smooth", "device", "dtype")
+
+
 @timeline_app.command()
+@render_command(*TIMELINE_EDIT)
 def restyle(file: Path = typer.Argument(..., help="Timeline to read (never written)."),
             output: Path = typer.Option(..., "-o", "--output", help="Timeline to write; format from its suffix."),
             marker: bool = typer.Option(False, "--marker", help="Clips with a 'restyle: ...' marker."),
@@ -57,14 +63,6 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             track: Optional[str] = typer.Option(None, "--track", help="Clips on video track N (V1 = 1) or named N."),
             metadata: Optional[str] = typer.Option(None, "--metadata", help="Clips whose metadata KEY=VALUE (dotted key)."),
             all_clips: bool = typer.Option(False, "--all", help="Every video clip."),
-            preset: Optional[str] = typer.Option(None, "--preset", help="Preset for clips without marker text."),
-            instruction: Optional[str] = typer.Option(None, "--instruction", help="Instruction for clips without marker text."),
-            model: Optional[str] = typer.Option(None, "--model", help=field_help("model") + " (every clip)."),
-            steps: Optional[int] = typer.Option(None, "--steps", help=field_help("steps")),
-            size: Optional[int] = typer.Option(None, "--size", help=field_help("size")),
-            seed: Optional[int] = typer.Option(None, "--seed", help=field_help("seed")),
-            device: Optional[str] = typer.Option(None, "--device", help=field_help("device")),
-            dtype: Optional[str] = typer.Option(None, "--dtype", help=field_help("dtype")),
             handles: int = typer.Option(0, "--handles", help="Extra source frames rendered before and after each clip."),
             search_path: List[Path] = typer.Option([], "--search-path", help="Folder to look for moved media (repeatable)."),
             remap: List[str] = typer.Option([], "--remap", help="Path prefix FROM=TO for moved media (repeatable)."),
@@ -78,8 +76,11 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             fmt: Optional[str] = typer.Option(None, "--format", help="Input format when the suffix does not say."),
             rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default 24)."),
             sequence: Optional[str] = typer.Option(None, "--sequence", help="Timeline name in a multi-sequence file."),
-            progress: str = progress_option) -> None:
-    """Restyle the selected clips and write the timeline back with the renders in place."""
+            progress: str = progress_option,
+            opts: RenderOptions = None) -> None:
+    """Restyle the selected clips (marker text or --preset/--instruction) and write the timeline back.
+
+    The edit settings apply to every clip's spec. Renders are placed in the timeline."""
     from t2vz_edit.spec.errors import PartialFailure, UsageError
     from t2vz_edit.timeline.jobs import Where
     from t2vz_edit.timeline.media_paths import Remap
@@ -93,8 +94,8 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     criteria = Criteria(marker, name, track, metadata, all_clips).check()
     where = Where(file, render_dir or output.parent / "renders", tuple(search_path), tuple(Remap.parse(r) for r in remap))
     options = Options(criteria, output, where, out_format, mode, handles, force, overwrite, active == "restyle")
-    specs = spec_resolver(preset, instruction, dict(model=model, steps=steps, size=size, seed=seed,
-                                                    device=device, dtype=dtype))
+    overrides = opts.spec_overrides()
+    specs = spec_resolver(opts.preset, overrides.pop("instruction", None), overrides)
     read = _read(file, fmt, rate, sequence)
     with progress_display(progress) as display:
         try:

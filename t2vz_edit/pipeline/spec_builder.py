@@ -17,6 +17,7 @@ from typing import Any
 
 from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
 from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.parse import split_scale
 from t2vz_edit.spec.presets import load_preset
 
 
@@ -30,11 +31,8 @@ def parse_controls(text: str | tuple | list | None) -> tuple[ControlSpec | dict,
         if isinstance(item, (ControlSpec, dict)):
             out.append(item)
             continue
-        kind, _, scale = str(item).strip().partition(":")
-        try:
-            out.append(ControlSpec(kind=kind.strip(), scale=float(scale) if scale else 1.0))
-        except ValueError:
-            raise UsageError(f"--control {item!r}: scale must be a number, e.g. pose:0.8") from None
+        kind, scale = split_scale(str(item), "--control")
+        out.append(ControlSpec(kind=kind, scale=scale))
     return tuple(out)
 
 

@@ -1,0 +1,188 @@
+"""The command-line options of a render, described once and shared by every render command.
+
+``restyle``, ``generate``, ``timeline restyle`` (and ``batch``) take the same edit settings with
+the same flags and the same help, which comes from the EditSpec field it sets
+(:func:`~t2vz_edit.spec.edit_spec.field_help`). Edit settings default to ``None``: a value the
+user did not give never overrides the preset, and :func:`~t2vz_edit.pipeline.spec_builder.build_spec`
+fills in the rest; ``--help`` still shows the default that applies.
+
+A command declares which options it takes and receives them as one :class:`RenderOptions`::
+
+    @render_command(*EDIT, *OUTPUT)
+    def restyle_cmd(clip: Path = typer.Argument(...), opts: RenderOptions = None) -> None:
+        spec = build_spec(opts.preset, **opts.spec_overrides())
+
+>>> RenderOptions(steps=4, motion="1,-1", control="pose:0.5").spec_overrides()["motion"]
+(1.0, -1.0)
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Optional, get_type_hints
+
+import typer
+
+from t2vz_edit.spec.edit_spec import EditSpec, field_help
+from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.parse import parse_motion, split_scale
+
+
+@dataclass(frozen=True)
+class Opt:
+    """One option: its parameter name, flags, type, help, the EditSpec field it sets and its default."""
+
+    name: str
+    flags: tuple[str, ...]
+    type: Any
+    help: str
+    spec_field: str = ""
+    default: Any = None
+
+    def parameter(self) -> inspect.Parameter:
+        shown: Any = True
+        if self.default is None and self.spec_field:
+            shown = _spec_default(self.spec_field)
+        option = typer.Option(self.default, *self.flags, help=self.help, show_default=shown)
+        return inspect.Parameter(self.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=self.type)
+
+
+def _spec_default(name: str) -> str | bool:
+    default = {f.name: f.default for f in fields(EditSpec)}[name]
+    if isinstance(default, tuple):
+        return ",".join(str(v) for v in default) or False
+    return str(default).lower() if isinstance(default, bool) else (str(default) if default != "" else False)
+
+
+def _spec(name: str, flags: tuple[str, ...], type_: Any, field: str, help: str = "") -> Opt:
+    return Opt(name, flags, type_, help or field_help(field), spec_field=field)
+
+
+CONTROL_HELP = "ControlNet conditions, comma-separated kind[:scale], e.g. pose,depth:0.6"
+OPTIONS: dict[str, Opt] = {o.name: o for o in (
+    _spec("instruction", ("--instruction", "-i"), Optional[str], "instruction"),
+    _spec("prompt", ("--prompt", "-p"), Optional[str], "prompt"),
+    _spec("control", ("--control", "-c"), Optional[str], "controls", CONTROL_HELP),
+    _spec("negative", ("--negative",), Optional[str], "negative_prompt"),
+    Opt("preset", ("--preset",), Optional[str], "Preset name (see `t2vz-edit presets list`) or .toml file."),
+    _spec("model", ("--model",), Optional[str], "model"),
+    _spec("lora", ("--lora",), Optional[list[str]], "loras", "LoRA .safetensors[:scale]; repeatable."),
+    _spec("scheduler", ("--scheduler",), Optional[str], "scheduler"),
+    _spec("seed", ("--seed",), Optional[int], "seed"),
+    _spec("steps", ("--steps",), Optional[int], "steps"),
+    _spec("guidance", ("--guidance",), Optional[float], "guidance_scale"),
+    _spec("image_guidance", ("--image-guidance",), Optional[float], "image_guidance_scale"),
+    _spec("size", ("--size",), Optional[int], "size"),
+    _spec("frames", ("--frames",), Optional[int], "frames"),
+    _spec("chunk", ("--chunk",), Optional[int], "chunk_size"),
+    _spec("smooth", ("--smooth-background/--no-smooth-background",), Optional[bool], "smooth_background"),
+    _spec("motion", ("--motion",), Optional[str], "motion", field_help("motion") + ", e.g. 1,1"),
+    _spec("strength", ("--strength",), Optional[float], "motion_strength"),
+    _spec("t0", ("--t0",), Optional[float], "t0"),
+    _spec("t1", ("--t1",), Optional[float], "t1"),
+    _spec("device", ("--device",), Optional[str], "device"),
+    _spec("dtype", ("--dtype",), Optional[str], "dtype"),
+    Opt("codec", ("--codec",), str, "h264 (.mp4/.mov), prores (.mov, 422 HQ 10-bit) or png.", default="h264"),
+    Opt("crf", ("--crf",), int, "H.264 quality (lower is better, 0-51).", default=18),
+    Opt("preview", ("--preview",), bool, "Also write a before/after video and a contact-sheet PNG.", default=False),
+    Opt("overwrite", ("--overwrite",), bool, "Replace an existing output.", default=False),
+)}
+
+# The option sets commands take. Order is the order of `--help`.
+TEXT = ("instruction", "prompt", "control", "negative", "preset")
+EDIT = (*TEXT, "model", "lora", "scheduler", "seed", "steps", "guidance", "image_guidance", "size", "chunk",
+        "smooth", "motion", "strength", "t0", "t1", "device", "dtype")
+OUTPUT = ("codec", "crf", "preview", "overwrite")
+
+# option name -> EditSpec setting it overrides (the rest are render/output options).
+SPEC_NAMES = {"instruction": "instruction", "prompt": "prompt", "control": "controls", "negative": "negative_prompt",
+              "model": "model", "lora": "loras", "scheduler": "scheduler", "seed": "seed", "steps": "steps",
+              "guidance": "guidance_scale", "image_guidance": "image_guidance_scale", "size": "size",
+              "frames": "frames", "chunk": "chunk_size", "smooth": "smooth_background", "motion": "motion",
+              "strength": "motion_strength", "t0": "t0", "t1": "t1", "device": "device", "dtype": "dtype"}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What the user gave on the command line; ``None`` = not given (the preset or default applies)."""
+
+    instruction: Optional[str] = None
+    prompt: Optional[str] = None
+    control: Optional[str] = None
+    negative: Optional[str] = None
+    preset: Optional[str] = None
+    model: Optional[str] = None
+    lora: Optional[list[str]] = None
+    scheduler: Optional[str] = None
+    seed: Optional[int] = None
+    steps: Optional[int] = None
+    guidance: Optional[float] = None
+    image_guidance: Optional[float] = None
+    size: Optional[int] = None
+    frames: Optional[int] = None
+    chunk: Optional[int] = None
+    smooth: Optional[bool] = None
+    motion: Optional[str] = None
+    strength: Optional[float] = None
+    t0: Optional[float] = None
+    t1: Optional[float] = None
+    device: Optional[str] = None
+    dtype: Optional[str] = None
+    codec: str = "h264"
+    crf: int = 18
+    preview: bool = False
+    overwrite: bool = False
+
+    def spec_overrides(self) -> dict[str, Any]:
+        """EditSpec overrides for ``build_spec``: the given settings, parsed; unset ones left out."""
+        out: dict[str, Any] = {}
+        for name, setting in SPEC_NAMES.items():
+            value = getattr(self, name)
+            if value is None or (name == "lora" and not value):
+                continue
+            if name == "motion":
+                value = parse_motion(value)
+            elif name == "lora":
+                value = tuple({"path": p, "scale": s} for p, s in map(split_scale, value))
+            out[setting] = value
+        return out
+
+    def check_output(self) -> "RenderOptions":
+        """Output settings that can be checked before anything is read or loaded."""
+        if self.codec not in ("h264", "prores", "png"):
+            raise UsageError(f"--codec {self.codec!r}: use h264, prores or png")
+        if not 0 <= self.crf <= 51:
+            raise UsageError(f"--crf {self.crf} is outside 0-51; 18 is visually lossless for most footage")
+        return self
+
+
+def render_command(*names: str) -> Callable[[Callable], Callable]:
+    """Give a command the shared options ``names``; it receives them as its ``RenderOptions`` parameter."""
+    unknown = [n for n in names if n not in OPTIONS]
+    if unknown:
+        raise KeyError(f"no shared option {unknown}")
+
+    def decorate(func: Callable) -> Callable:
+        hints = get_type_hints(func)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in inspect.signature(func).parameters.values()]
+        holder = next(p.name for p in own if hints.get(p.name) is RenderOptions)
+        own = [p for p in own if p.name != holder]
+        shared = [OPTIONS[n].parameter() for n in names]
+        clash = {p.name for p in own} & set(names)
+        if clash:
+            raise TypeError(f"{func.__name__}: options {sorted(clash)} are shared; drop them from the command")
+
+        @functools.wraps(func)
+        def wrapper(**kwargs: Any) -> Any:
+            opts = RenderOptions(**{n: kwargs.pop(n) for n in names})
+            return func(**kwargs, **{holder: opts})
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+        wrapper.__signature__ = inspect.Signature(params)
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        del wrapper.__wrapped__
+        return wrapper
+
+    return decorate
