@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "t2vz_edit.cli.cmd_presets",
     "t2vz_edit.cli.cmd_demo",
     "t2vz_edit.cli.cmd_timeline",
+    "t2vz_edit.cli.cmd_batch",
 )
 
 # Click's usage errors, taken from typer's re-export (newer typer vendors its own click).

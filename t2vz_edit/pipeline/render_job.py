@@ -127,10 +127,17 @@ def stable_spec(spec: EditSpec) -> dict:
 
 
 def render_key(media_path: str | os.PathLike, start_frame: int, stop_frame: int, spec: EditSpec,
-               codec: str = "h264") -> str:
-    """12 hex digits identifying (source content, frame range, pixel-deciding spec, codec)."""
-    blob = json.dumps({"source": source_identity(media_path), "start": start_frame, "stop": stop_frame,
-                       "spec": stable_spec(spec), "codec": codec}, sort_keys=True)
+               codec: str = "h264", name: str = "") -> str:
+    """12 hex digits identifying (source content, frame range, pixel-deciding spec, codec).
+
+    ``name`` (e.g. the source's path relative to a batch root) keeps byte-identical copies of a
+    clip apart when each needs its own render.
+    """
+    fields = {"source": source_identity(media_path), "start": start_frame, "stop": stop_frame,
+              "spec": stable_spec(spec), "codec": codec}
+    if name:
+        fields["name"] = name
+    blob = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

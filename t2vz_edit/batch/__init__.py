@@ -1,0 +1,1 @@
+"""Batches: instruction files over footage folders, a resumable journal, local and Ray runners."""

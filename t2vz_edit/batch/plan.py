@@ -1,0 +1,136 @@
+"""Expand a batch file into render requests, validating the whole file before anything renders.
+
+Every problem (bad setting or preset, missing model, glob that matches nothing, path that
+escapes ``root`` or ``output``, range outside its clip, unreadable media) is collected, and all
+of them are raised together as one :class:`~t2vz_edit.batch.instructions.BatchFileError`.
+Paths are checked after resolving symlinks: a glob or file must land inside ``root``, a render
+inside ``output``; files inside ``output`` are never treated as sources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path, PurePath
+
+from t2vz_edit.batch.instructions import BatchFile, BatchFileError, JobEntry
+from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
+from t2vz_edit.spec.edit_spec import EditSpec
+from t2vz_edit.spec.errors import T2VZError
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    source: str  # path relative to root, for tables and reports
+    request: RenderRequest
+
+    @property
+    def key(self) -> str:
+        return self.request.render_key
+
+    @property
+    def frame_steps(self) -> int:
+        return self.request.frame_count * self.request.spec.resolved_steps
+
+
+@dataclass(frozen=True)
+class Plan:
+    batch: BatchFile
+    jobs: tuple[PlannedJob, ...]
+
+    @property
+    def requests(self) -> list[RenderRequest]:
+        return [job.request for job in self.jobs]
+
+
+def plan_batch(batch: BatchFile, *, check_models: bool = True) -> Plan:
+    """Every job of ``batch`` as a request; raises BatchFileError listing every problem."""
+    problems: list[str] = []
+    root, output = batch.root.resolve(), batch.output.resolve()
+    if not root.is_dir():
+        raise BatchFileError(batch.path, [f"root {batch.root} is not a folder; fix root = \"...\""])
+    if output == root or root.is_relative_to(output):
+        problems.append(f"output {batch.output} contains the footage root; choose a separate output folder")
+    probes: dict[Path, object] = {}
+    jobs: dict[str, PlannedJob] = {}
+    for entry in batch.entries:
+        spec = _spec(entry, problems, check_models)
+        for source in _sources(entry, root, output, problems):
+            job = _job(batch, entry, spec, source, root, output, probes, problems)
+            if job is not None:
+                jobs.setdefault(job.key, job)  # the same clip, range and spec twice renders once
+    if problems:
+        raise BatchFileError(batch.path, problems)
+    return Plan(batch, tuple(jobs.values()))
+
+
+def _spec(entry: JobEntry, problems: list[str], check_models: bool) -> EditSpec | None:
+    from t2vz_edit.pipeline.model_cache import check_models as check
+    from t2vz_edit.pipeline.spec_builder import build_spec
+
+    settings = dict(entry.settings)
+    try:
+        spec = build_spec(settings.pop("preset", None), **settings)
+        if check_models:
+            check(spec)
+        return spec
+    except T2VZError as exc:
+        problems.append(f"{entry.where}: {exc}")
+        return None
+
+
+def _escapes(pattern: str) -> bool:
+    pure = PurePath(pattern)
+    return pure.is_absolute() or ".." in pure.parts or pattern.startswith("~")
+
+
+def _sources(entry: JobEntry, root: Path, output: Path, problems: list[str]) -> list[Path]:
+    """Files the entry names, each resolved and checked to lie inside root and outside output."""
+    patterns = [entry.glob] if entry.glob is not None else list(entry.files)
+    found: list[Path] = []
+    for pattern in patterns:
+        if _escapes(pattern):
+            problems.append(f"{entry.where}: {pattern!r} leaves the root folder; give a path relative to root "
+                            "without '..'")
+            continue
+        hits = sorted(root.glob(pattern)) if entry.glob is not None else [root / pattern]
+        hits = [h for h in hits if h.is_file() and not h.name.startswith(".")]
+        if not hits:
+            problems.append(f"{entry.where}: {pattern!r} matches no file under {root}; check the name or glob")
+        for hit in hits:
+            real = hit.resolve()
+            if not real.is_relative_to(root):
+                problems.append(f"{entry.where}: {hit.relative_to(root)} resolves to {real}, outside root "
+                                f"{root}; copy the file in or move root")
+            elif not real.is_relative_to(output):
+                found.append(hit)
+    return found
+
+
+def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path, root: Path, output: Path,
+         probes: dict, problems: list[str]) -> PlannedJob | None:
+    from t2vz_edit.media.probe import probe
+    from t2vz_edit.media.ranges import resolve_range
+
+    rel = source.relative_to(root)
+    try:
+        info = probes.get(source) or probes.setdefault(source, probe(source))
+        span = resolve_range(info, entry.range)
+    except T2VZError as exc:
+        problems.append(f"{entry.where}: {rel}: {exc}")
+        return None
+    if spec is None:
+        return None
+    key = render_key(source, span.start, span.stop, spec, name=rel.as_posix())
+    out = render_path(output / rel.parent, rel.stem, source, key)
+    if not out.parent.resolve().is_relative_to(output):
+        problems.append(f"{entry.where}: render folder {out.parent} resolves outside output {output} "
+                        "(a symlink?); remove the link")
+        return None
+    text = entry.settings.get("instruction") or entry.settings.get("prompt") or entry.settings.get("preset", "")
+    provenance = {PROVENANCE_KEY: {"render_key": key, "batch": str(batch.path), "job": entry.where,
+                                   "source": str(rel), "source_start_frame": span.start,
+                                   "source_stop_frame": span.stop, "instruction": text}}
+    request = RenderRequest(media_path=source, start_frame=span.start, stop_frame=span.stop,
+                            rate=Fraction(info.rate), spec=spec, instruction=str(text), out_path=out,
+                            clip_name=rel.stem, render_key=key, provenance=provenance)
+    return PlannedJob(str(rel), request)

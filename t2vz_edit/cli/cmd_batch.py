@@ -1,0 +1,128 @@
+"""`t2vz-edit batch plan|run|status|report`: instruction files over footage folders (see docs/batch.md)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
+
+batch_app = typer.Typer(help="Queue restyles over folders of footage; resume, farm out with Ray, report.",
+                        no_args_is_help=True)
+
+FILE_ARG = typer.Argument(..., help="batch.toml (version = 1) or a CSV list (file,preset,instruction,range).")
+OUTPUT_OPT = typer.Option(None, "--output", help="Output folder (default: the file's `output`; CSV: <name>-renders).")
+RENDERER_OPT = typer.Option("restyle", "--renderer", help="restyle (diffusion) or trim (copy the range; for checks).")
+
+
+def _plan(file: Path, output: Optional[Path], renderer: str):
+    from t2vz_edit.batch.instructions import BatchFileError, read_batch_file
+    from t2vz_edit.batch.plan import plan_batch
+    from t2vz_edit.pipeline.renderers import RENDERERS
+    from t2vz_edit.spec.errors import UsageError
+
+    if renderer not in RENDERERS:
+        raise UsageError(f"--renderer {renderer!r}: use one of {', '.join(RENDERERS)}")
+    try:
+        return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle")
+    except BatchFileError as exc:
+        for problem in exc.problems:  # one line per problem, then the one-line summary
+            typer.echo(f"  {problem}", err=True)
+        raise
+
+
+@batch_app.command()
+def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: str = RENDERER_OPT,
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Validate the file and show what would be rendered (clips, frames, models, frame-steps)."""
+    result = _plan(file, output, renderer)
+    rows = [{"source": j.source, "range": f"{j.request.start_frame}-{j.request.stop_frame}",
+             "frames": j.request.frame_count, "model": j.request.spec.resolved_model,
+             "controls": [c.kind for c in j.request.spec.controls], "steps": j.request.spec.resolved_steps,
+             "frame_steps": j.frame_steps, "key": j.key, "output": str(j.request.out_path)} for j in result.jobs]
+    if as_json:
+        typer.echo(json.dumps({"output": str(result.batch.output), "jobs": rows}, indent=2))
+        return
+    for r in rows:
+        typer.echo(f"  {r['source']:<32} {r['range']:>11} {r['frames']:>6} fr  {r['model']}"
+                   f"{'+' + ','.join(r['controls']) if r['controls'] else ''}  {r['frame_steps']} frame-steps")
+    models = {(r["model"], tuple(r["controls"])) for r in rows}
+    typer.echo(f"{len(rows)} clips, {sum(r['frames'] for r in rows)} frames, {len(models)} model set(s), "
+               f"{sum(r['frame_steps'] for r in rows)} frame-steps -> {result.batch.output}")
+
+
+@batch_app.command()
+def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
+        runner: str = typer.Option("local", "--runner", help="local (this process) or ray (one actor per GPU)."),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address",
+                                                  help="Join a running Ray cluster ('auto' or host:port); default: start a local one."),
+        resource: str = typer.Option("GPU", "--ray-resource", help="Ray resource one worker holds (GPU, or a custom one)."),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Ray workers (default: one per unit of --ray-resource)."),
+        max_attempts: int = typer.Option(2, "--max-attempts", help="Tries per job for retryable failures (usage errors: one)."),
+        force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
+        renderer: str = RENDERER_OPT, progress: str = progress_option) -> None:
+    """Render every job that has no valid render yet, journaling as it goes (resumable)."""
+    from t2vz_edit.batch.run import run_batch
+    from t2vz_edit.batch.runners import make_runner
+    from t2vz_edit.pipeline.renderers import RENDERERS
+    from t2vz_edit.spec.errors import UsageError
+
+    if max_attempts < 1:
+        raise UsageError(f"--max-attempts {max_attempts}: must be 1 or more")
+    planned = _plan(file, output, renderer)
+    options = dict(address=ray_address, resource=resource, workers=workers) if runner == "ray" else {}
+    chosen = make_runner(runner, RENDERERS[renderer], **options)
+    notify = (lambda event: emit_json("job", **{("status" if k == "event" else k): v for k, v in event.items()})) if progress == "json" else None
+    try:
+        with progress_display(progress) as display:
+            result = run_batch(planned, chosen, max_attempts=max_attempts, force=force,
+                               progress=display.callback, notify=notify)
+    finally:
+        getattr(chosen, "close", lambda: None)()
+    _finish(result, progress)
+
+
+def _finish(result, progress: str) -> None:
+    from t2vz_edit.spec.errors import PartialFailure, T2VZError
+
+    total, failed = len(result.states), result.failed
+    if progress == "json":
+        emit_json("done", output=str(result.output), jobs=total, failed=len(failed))
+    else:
+        typer.echo(f"{total - len(failed)} of {total} jobs done -> {result.output}")
+    if not failed:
+        return
+    lines = "; ".join(f"{s.source}: {(s.error or {}).get('message', '?')}" for s in failed)
+    if len(failed) == total:
+        raise T2VZError(f"no job of the batch finished: {lines}", path=result.output)
+    raise PartialFailure(f"{len(failed)} of {total} jobs failed (see `t2vz-edit batch status`): {lines}")
+
+
+@batch_app.command()
+def status(output: Path = typer.Argument(..., help="The batch's output folder."),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Where each job of a batch stands, read from its journal."""
+    from t2vz_edit.batch.journal import Journal, replay
+    from t2vz_edit.spec.errors import InputNotFoundError
+
+    journal = Journal(output)
+    if not journal.path.is_file():
+        raise InputNotFoundError("has no batch journal (.t2vz-batch/journal.jsonl); give the output folder "
+                                 "of a `batch run`", path=output)
+    states = replay(journal.read())
+    if as_json:
+        typer.echo(json.dumps([vars(s) for s in states.values()], indent=2, default=str))
+        return
+    counts: dict[str, int] = {}
+    for s in states.values():
+        counts[s.status] = counts.get(s.status, 0) + 1
+        error = (s.error or {}).get("message", "")
+        typer.echo(f"  {s.status:<8} {s.source:<32} attempts {s.attempts}  {s.node}  {error or s.output}")
+    typer.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``batch`` command group."""
+    app.add_typer(batch_app, name="batch")
