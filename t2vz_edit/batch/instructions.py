@@ -15,8 +15,9 @@ TOML (``version = 1``)::
 CSV (a header line ``file,preset,instruction,range``; root is the CSV's folder, output
 ``<csv stem>-renders`` beside it unless ``--output`` says otherwise).
 
-Every problem of the whole file is collected and reported together (:class:`BatchFileError`,
-one line per problem) before anything is probed, loaded or rendered.
+Problems are collected, not raised: planning (:func:`t2vz_edit.batch.plan.plan_batch`) adds its
+own and raises them all together (:class:`BatchFileError`, one line per problem) before
+anything is loaded or rendered.
 
 >>> import tempfile, pathlib
 >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -67,6 +68,7 @@ class BatchFile:
     root: Path
     output: Path
     entries: tuple[JobEntry, ...]
+    problems: tuple[str, ...] = ()  # found while reading; planning adds its own and raises them all
 
 
 def read_batch_file(path: str | Path, output: str | Path | None = None) -> BatchFile:
@@ -79,9 +81,7 @@ def read_batch_file(path: str | Path, output: str | Path | None = None) -> Batch
     root, out, entries = reader(path, problems)
     if output is not None:
         out = Path(output)
-    if problems:
-        raise BatchFileError(path, problems)
-    return BatchFile(path, root, out, tuple(entries))
+    return BatchFile(path, root, out, tuple(entries), tuple(problems))
 
 
 def _read_toml(path: Path, problems: list[str]):

@@ -44,10 +44,10 @@ class Plan:
 
 def plan_batch(batch: BatchFile, *, check_models: bool = True) -> Plan:
     """Every job of ``batch`` as a request; raises BatchFileError listing every problem."""
-    problems: list[str] = []
+    problems: list[str] = list(batch.problems)
     root, output = batch.root.resolve(), batch.output.resolve()
     if not root.is_dir():
-        raise BatchFileError(batch.path, [f"root {batch.root} is not a folder; fix root = \"...\""])
+        raise BatchFileError(batch.path, [*problems, f"root {batch.root} is not a folder; fix root = \"...\""])
     if output == root or root.is_relative_to(output):
         problems.append(f"output {batch.output} contains the footage root; choose a separate output folder")
     probes: dict[Path, object] = {}

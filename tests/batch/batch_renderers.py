@@ -1,0 +1,80 @@
+"""Renderers the batch tests hand to runners (pickled by value for Ray workers).
+
+All of them render for real through the trim renderer (media layer, sidecar and all); they only
+add a failure, a crash or a delay where a test needs one.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from t2vz_edit.pipeline.renderers import trim_renderer
+from t2vz_edit.spec.errors import MediaError, UsageError
+
+
+def trim_factory():
+    return trim_renderer
+
+
+class FlakyRenderer:
+    """Fails sources named in ``fail`` once (retryable, marker file), ``usage`` always (not retryable)."""
+
+    def __init__(self, marks: str, fail=(), usage=()):
+        self.marks, self.fail, self.usage = Path(marks), tuple(fail), tuple(usage)
+
+    def __call__(self, request, progress=None):
+        name = Path(request.media_path).name
+        if name in self.usage:
+            raise UsageError(f"{name}: impossible request")
+        mark = self.marks / f"{name}.failed"
+        if name in self.fail and not mark.exists():
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.write_text("x")
+            raise MediaError("network share dropped the read; try again", path=request.media_path)
+        return trim_renderer(request, progress)
+
+
+class Flaky:
+    """Picklable factory of :class:`FlakyRenderer`."""
+
+    def __init__(self, marks, fail=(), usage=()):
+        self.args = (str(marks), tuple(fail), tuple(usage))
+
+    def __call__(self):
+        return FlakyRenderer(*self.args)
+
+
+class CrashOnce:
+    """A factory whose renderer kills its own process (like a segfault) the first time it sees ``name``."""
+
+    def __init__(self, marks, name: str):
+        self.marks, self.name = str(marks), name
+
+    def __call__(self):
+        def render(request, progress=None):
+            mark = Path(self.marks) / "crashed"
+            if Path(request.media_path).name == self.name and not mark.exists():
+                mark.parent.mkdir(parents=True, exist_ok=True)
+                mark.write_text(str(os.getpid()))
+                os._exit(9)
+            return trim_renderer(request, progress)
+
+        return render
+
+
+class Slow:
+    """A factory whose renderer waits ``seconds`` per progress report: long enough to be killed mid-job."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def __call__(self):
+        def render(request, progress=None):
+            def slow(stage, done, total):
+                time.sleep(self.seconds)
+                return progress(stage, done, total) if progress else None
+
+            return trim_renderer(request, slow)
+
+        return render
