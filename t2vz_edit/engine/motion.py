@@ -19,24 +19,12 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec import schedule
 
 
 def motion_step_indices(timesteps: torch.Tensor, t0: float, t1: float, train_steps: int) -> tuple[int, int]:
-    """Indices (i1, i0) into a descending schedule for the fractions t1 > t0 of the training steps.
-
-    Each fraction maps to the nearest timestep of this schedule; they must land on two
-    different timesteps, else a :class:`UsageError` lists the fractions this schedule offers.
-    """
-    ts = timesteps.detach().cpu().double()
-    i1 = int(torch.argmin((ts - t1 * train_steps).abs()))
-    i0 = int(torch.argmin((ts - t0 * train_steps).abs()))
-    if not i0 > i1:
-        allowed = ", ".join(f"{float(t) / train_steps:.3f}" for t in ts[:12])
-        raise UsageError(
-            f"t0={t0} and t1={t1} map to the same timestep ({int(ts[i1])}) of this {len(ts)}-step schedule; "
-            f"pick t0 < t1 from two different values among: {allowed}{', ...' if len(ts) > 12 else ''}")
-    return i1, i0
+    """Indices (i1, i0) of t1 > t0 on this model's schedule (the rule lives in :mod:`t2vz_edit.spec.schedule`)."""
+    return schedule.motion_step_indices(timesteps.detach().cpu().double().tolist(), t0, t1, train_steps)
 
 
 def frame_shifts(frame_ids: Sequence[int], direction: Sequence[float], strength_px: float,

@@ -47,10 +47,8 @@ class EngineInput:
 
 
 def uses_motion_dynamics(spec) -> bool:
-    """Always in text2video; in controlnet mode when asked for (noise="shared" and a strength)."""
-    if spec.mode == "text2video":
-        return True
-    return spec.mode == "controlnet" and spec.noise == "shared" and spec.motion_strength > 0
+    """Always in text2video; in controlnet mode when asked for (see :attr:`EditSpec.uses_motion_dynamics`)."""
+    return spec.uses_motion_dynamics
 
 
 def run_edit(spec, parts: EngineParts, frames: np.ndarray | None = None,
@@ -70,7 +68,6 @@ def stream_edit(spec, parts: EngineParts, inputs: Iterable[EngineInput] | None, 
                 size_hw: tuple[int, int] | None = None,
                 segment_frames: int | None = None) -> Iterator[np.ndarray]:
     """Yield rendered chunks in frame order while reading ``inputs`` chunk by chunk."""
-    spec = spec.validated()
     run = _Run(spec, parts, total_frames, progress, noise, size_hw)
     segments = _segments(inputs, total_frames, segment_frames or max(DEFAULT_SEGMENT_FRAMES, 8 * spec.chunk_size))
     saved = {id(m): m.attn_processors for m in run.mode.models()}
@@ -124,9 +121,6 @@ class _Run:
         self.device, self.dtype = parts.device, parts.dtype
         self.mode = build_mode(spec, parts, self.device, self.dtype)
         self.motion = uses_motion_dynamics(spec)
-        if self.motion and spec.resolved_scheduler != "ddim":
-            raise UsageError(f"scheduler {spec.resolved_scheduler!r}: motion dynamics run on the DDIM schedule; "
-                             "set scheduler to ddim (--scheduler ddim)")
         self.context = None if spec.cross_frame == "off" else CrossFrameContext(spec.cross_frame)
         self.scheduler = make_scheduler(spec.resolved_scheduler, parts.scheduler.config)
         self.scheduler.set_timesteps(spec.resolved_steps, device=self.device)

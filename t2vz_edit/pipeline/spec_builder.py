@@ -37,21 +37,23 @@ def parse_controls(text: str | tuple | list | None) -> tuple[ControlSpec | dict,
 
 
 def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
-    """A validated EditSpec from ``preset`` (name or .toml path) and explicit overrides."""
+    """The checked EditSpec from ``preset`` (name or .toml path) and explicit overrides."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if "controls" in overrides:
         overrides["controls"] = parse_controls(overrides["controls"])
     if overrides.get("instruction") and overrides.get("controls"):
         raise UsageError("--instruction cannot be combined with --control: instructions edit with "
                          "Instruct-Pix2Pix, controls drive ControlNet with --prompt; choose one")
-    base = load_preset(preset)[0] if preset else EditSpec(mode=_mode_of(overrides))
-    if preset and "mode" not in overrides:
-        overrides = _switch_mode_if_asked(base, overrides)
-    data = base.to_dict()
+    if preset:
+        data = load_preset(preset)[0].to_dict()
+        if "mode" not in overrides:
+            overrides = _switch_mode_if_asked(data["mode"], overrides)
+    else:
+        data = {"mode": _mode_of(overrides)}
     data.update(overrides)
     if "controls" in overrides:
         data["controls"] = list(overrides["controls"])
-    return EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options").validated()
+    return EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options")
 
 
 def _mode_of(overrides: dict[str, Any]) -> str:
@@ -67,11 +69,11 @@ def _mode_of(overrides: dict[str, Any]) -> str:
                      "or --preset NAME (see `t2vz-edit presets list`)")
 
 
-def _switch_mode_if_asked(base: EditSpec, overrides: dict[str, Any]) -> dict[str, Any]:
+def _switch_mode_if_asked(base_mode: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """An instruction on a prompt preset (or the reverse) switches mode and clears the other text."""
-    if overrides.get("instruction") and base.mode != "instruct":
+    if overrides.get("instruction") and base_mode != "instruct":
         return {**overrides, "mode": "instruct", "prompt": "", "controls": (), "model": overrides.get("model", "")}
-    if overrides.get("prompt") and base.mode == "instruct":
+    if overrides.get("prompt") and base_mode == "instruct":
         mode = "controlnet" if overrides.get("controls") else "text2video"
         return {**overrides, "mode": mode, "instruction": "", "model": overrides.get("model", "")}
     return overrides
@@ -83,4 +85,4 @@ def spec_from_sidecar(sidecar: dict, path: str | Path) -> tuple[EditSpec, dict]:
     if "spec" not in provenance:
         raise UsageError(f"{path}: this sidecar records no edit spec (not a restyle render); "
                          "pass the .json written beside a `t2vz-edit restyle` output")
-    return EditSpec.from_dict(provenance["spec"], source=str(path)).validated(), provenance
+    return EditSpec.from_dict(provenance["spec"], source=str(path)), provenance

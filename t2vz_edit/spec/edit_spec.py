@@ -1,13 +1,18 @@
-"""EditSpec: the one frozen description of an edit, built once, validated once.
+"""EditSpec: the one frozen description of an edit, valid by construction.
 
-Built from a preset plus overrides (:func:`EditSpec.from_dict`), it flows through every
-stage unchanged and is what a render's sidecar records (:meth:`EditSpec.to_dict`, versioned as
+Built from a preset plus overrides (:func:`EditSpec.from_dict`), checked when it is made (an
+invalid spec cannot exist: the constructor, ``from_dict``, ``with_overrides`` and
+``dataclasses.replace`` raise :class:`UsageError`), it flows through every stage unchanged and is what a render's sidecar records (:meth:`EditSpec.to_dict`, versioned as
 ``EditSpec.1``). Each setting is described once, in the ``help`` metadata of its field; the CLI
 takes its help text from there (:func:`field_help`).
 
 >>> spec = EditSpec(mode="instruct", instruction="make it a watercolor painting")
->>> spec.validated().guidance_groups
+>>> spec.guidance_groups
 3
+>>> EditSpec(mode="text2video", prompt="a horse", scheduler="euler_a")
+Traceback (most recent call last):
+...
+t2vz_edit.spec.errors.UsageError: scheduler 'euler_a': motion dynamics run on the DDIM schedule; use --scheduler ddim
 >>> EditSpec.from_dict(spec.to_dict()) == spec
 True
 """
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.schedule import TRAIN_STEPS, ddim_timesteps, motion_step_indices
 
 SCHEMA = "EditSpec.1"
 
@@ -129,6 +135,13 @@ class EditSpec:
         return self.noise or ("per_frame" if self.mode == "instruct" else "shared")
 
     @property
+    def uses_motion_dynamics(self) -> bool:
+        """Always in text2video; in controlnet mode when asked for (noise="shared" and a strength)."""
+        if self.mode == "text2video":
+            return True
+        return self.mode == "controlnet" and self.noise == "shared" and self.motion_strength > 0
+
+    @property
     def guidance_groups(self) -> int:
         """Guidance groups in the batch: 3 for Instruct-Pix2Pix, 2 with text guidance, else 1."""
         if self.mode == "instruct":
@@ -136,8 +149,13 @@ class EditSpec:
         return 2 if self.resolved_guidance > 1.0 else 1
 
     # ---- validation -----------------------------------------------------------------------
-    def validated(self) -> "EditSpec":
-        """Check every setting once, up front; raise :class:`UsageError` naming the setting."""
+    def __post_init__(self) -> None:
+        """Check every setting when the spec is made; raise :class:`UsageError` naming the setting."""
+        self._check_text()
+        self._check_values()
+        self._check_motion()
+
+    def _check_text(self) -> None:
         _one_of("mode", self.mode, MODES)
         if self.mode == "instruct":
             _require(self.instruction.strip(), "instruction", "instruct mode needs an instruction (--instruction)")
@@ -155,6 +173,8 @@ class EditSpec:
             _range(f"scale of control {c.kind}", c.scale, 0.0, 2.0)
         kinds = [c.kind for c in self.controls]
         _require(len(kinds) == len(set(kinds)), "controls", f"each control kind at most once, got {kinds}")
+
+    def _check_values(self) -> None:
         if self.scheduler:
             _one_of("scheduler", self.scheduler, SCHEDULERS)
         if self.noise:
@@ -179,7 +199,15 @@ class EditSpec:
         _range("smooth_step", self.smooth_step, 0.0, 1.0)
         _require(self.mask_dilation >= 1 and self.mask_dilation % 2 == 1, "mask_dilation",
                  f"must be an odd number >= 1, got {self.mask_dilation}")
-        return self
+
+    def _check_motion(self) -> None:
+        """Motion dynamics run on DDIM, and t0/t1 must be two timesteps of the schedule (standard SD1.5)."""
+        if not self.uses_motion_dynamics:
+            return
+        if self.resolved_scheduler != "ddim":
+            raise UsageError(f"scheduler {self.resolved_scheduler!r}: motion dynamics run on the DDIM schedule; "
+                             "use --scheduler ddim")
+        motion_step_indices(ddim_timesteps(self.resolved_steps), self.t0, self.t1, TRAIN_STEPS)
 
     # ---- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

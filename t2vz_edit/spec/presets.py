@@ -69,7 +69,7 @@ def load_preset(name: str) -> tuple[EditSpec, PresetMeta]:
     data = _read_toml(path)
     meta = _meta(data.pop(META_TABLE, {}), path, source)
     try:
-        spec = EditSpec.from_dict(data, source=str(path)).validated()
+        spec = EditSpec.from_dict(data, source=str(path))
     except PresetError:
         raise
     except UsageError as exc:

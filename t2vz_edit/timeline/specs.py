@@ -26,7 +26,7 @@ def spec_resolver(preset: str | None = None, instruction: str | None = None,
     from t2vz_edit.spec import presets
 
     fixed = {k: v for k, v in (overrides or {}).items() if v is not None}
-    EditSpec(mode="instruct", instruction="check").with_overrides(**fixed).validated()  # bad values fail now
+    EditSpec(mode="instruct", instruction="check").with_overrides(**fixed)  # bad values fail now
 
     def base() -> EditSpec:
         if preset:
@@ -47,6 +47,6 @@ def spec_resolver(preset: str | None = None, instruction: str | None = None,
 
     def spec_for(text: str | None) -> tuple[EditSpec, str]:
         spec, picked = chosen(text)
-        return spec.with_overrides(**fixed).validated(), picked
+        return spec.with_overrides(**fixed), picked
 
     return spec_for

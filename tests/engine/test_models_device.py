@@ -61,7 +61,7 @@ def test_check_finite_names_the_stage_and_the_fix():
 
 
 def test_bfloat16_parts_on_cpu(tiny_sd):
-    spec = EditSpec(mode="text2video", prompt="x", model=str(tiny_sd), dtype="bfloat16", device="cpu").validated()
+    spec = EditSpec(mode="text2video", prompt="x", model=str(tiny_sd), dtype="bfloat16", device="cpu")
     parts = load_parts(spec)
     assert parts.unet.dtype == torch.bfloat16 and parts.text_encoder.dtype == torch.bfloat16
     assert parts.vae.dtype == torch.bfloat16
@@ -126,7 +126,7 @@ def test_diffusers_peft_lora_from_the_spec(tiny_sd, tmp_path):
                f"text_encoder.text_model.{TE_Q}.lora_A.weight": a.clone(),
                f"text_encoder.text_model.{TE_Q}.lora_B.weight": b.clone()},
               str(path))
-    spec = EditSpec(mode="text2video", prompt="x", model=str(tiny_sd), loras=(LoraSpec(path=str(path)),)).validated()
+    spec = EditSpec(mode="text2video", prompt="x", model=str(tiny_sd), loras=(LoraSpec(path=str(path)),))
     fused, base = load_parts(spec, device="cpu"), load_parts(str(tiny_sd), device="cpu")
     torch.testing.assert_close(fused.unet.get_submodule(Q).weight - base.unet.get_submodule(Q).weight, b @ a,
                                atol=1e-5, rtol=0)

@@ -76,7 +76,7 @@ def test_hub_id_resolves_from_the_store_offline(tiny, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     import_model(tiny["sd"], "stable-diffusion-v1-5/stable-diffusion-v1-5")
     import_model(tiny["controlnet"], "lllyasviel/control_v11p_sd15_canny")
-    spec = EditSpec(mode="controlnet", prompt="a horse", controls=(ControlSpec(kind="canny"),)).validated()
+    spec = EditSpec(mode="controlnet", prompt="a horse", controls=(ControlSpec(kind="canny"),))
     parts = load_parts(spec, device="cpu")
     assert same_weights(parts.unet, load_parts(str(tiny["sd"]), device="cpu").unet)
     assert list(parts.controlnets) == ["canny"] and type(parts.controlnets["canny"]).__name__ == "ControlNetModel"
@@ -109,9 +109,9 @@ def test_offline_and_absent_is_one_line_naming_the_pull_command():
 
 
 def test_instruct_folder_and_mode_checks(tiny):
-    spec = EditSpec(mode="instruct", instruction="make it snow", model=str(tiny["instruct"])).validated()
+    spec = EditSpec(mode="instruct", instruction="make it snow", model=str(tiny["instruct"]))
     assert load_parts(spec, device="cpu").is_instruct
-    wrong = EditSpec(mode="text2video", prompt="a horse", model=str(tiny["instruct"])).validated()
+    wrong = EditSpec(mode="text2video", prompt="a horse", model=str(tiny["instruct"]))
     with pytest.raises(ModelError, match="Instruct-Pix2Pix model"):
         load_parts(wrong, device="cpu")
 
@@ -188,6 +188,6 @@ def test_controlnet_must_fit_the_base(tiny, tmp_path):
 
     ControlNetModel(**dict(TINY_CONTROLNET, cross_attention_dim=16)).save_pretrained(tmp_path / "other")
     spec = EditSpec(mode="controlnet", prompt="x", model=str(tiny["sd"]),
-                    controls=(ControlSpec(kind="depth", model=str(tmp_path / "other")),)).validated()
+                    controls=(ControlSpec(kind="depth", model=str(tmp_path / "other")),))
     with pytest.raises(T2VZError, match="does not fit the base model"):
         load_parts(spec, device="cpu")

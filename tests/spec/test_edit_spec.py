@@ -1,26 +1,48 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from t2vz_edit.spec.edit_spec import SCHEMA, ControlSpec, EditSpec, field_help
+from t2vz_edit.spec.edit_spec import SCHEMA, ControlSpec, EditSpec, LoraSpec, field_help
 from t2vz_edit.spec.errors import UsageError
 
 
 def test_round_trip_through_json():
     spec = EditSpec(mode="controlnet", prompt="a knight", controls=(ControlSpec("pose", scale=0.8), ControlSpec("depth")),
-                    seed=7, motion=(1.0, -0.5)).validated()
+                    seed=7, motion=(1.0, -0.5))
     again = EditSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again == spec
 
 
-def test_serialized_form_is_versioned_and_stable():
-    # Changing a field name or default changes what old sidecars mean: bump SCHEMA then.
-    d = EditSpec().to_dict()
-    assert d["schema"] == SCHEMA == "EditSpec.1"
-    assert list(d)[:6] == ["schema", "mode", "prompt", "instruction", "negative_prompt", "model"]
-    assert len(d) == 31
+# The whole serialized form: a change here changes what old sidecars and batch journals mean.
+# Bump SCHEMA (and teach from_dict to read the old one) rather than editing this literal.
+INSTRUCT_SNOWY = {
+    "schema": "EditSpec.1", "mode": "instruct", "prompt": "", "instruction": "make it snowy", "negative_prompt": "",
+    "model": "", "controls": [], "loras": [], "scheduler": "", "steps": 0, "guidance_scale": 0.0,
+    "image_guidance_scale": 1.5, "seed": 0, "noise": "", "size": 512, "frames": 8, "chunk_size": 8,
+    "cross_frame": "anchor", "motion": [1.0, 1.0], "motion_strength": 12.0, "t0": 0.88, "t1": 0.94,
+    "warp": "bilinear", "warp_padding": "border", "smooth_background": False, "mask_provider": "motion",
+    "smooth_strength": 0.4, "smooth_step": 0.94, "mask_dilation": 5, "dtype": "auto", "device": "auto",
+}
+
+
+def test_serialized_form_is_versioned_and_tested_whole():
+    spec = EditSpec(mode="instruct", instruction="make it snowy")
+    assert SCHEMA == "EditSpec.1"
+    assert json.loads(json.dumps(spec.to_dict())) == INSTRUCT_SNOWY
+    assert list(spec.to_dict()) == list(INSTRUCT_SNOWY)  # key order is part of the form sidecars show
+    controls = EditSpec(mode="controlnet", prompt="a knight", controls=(ControlSpec("canny", params=(("low", 50),)),),
+                        loras=(LoraSpec("ink.safetensors", 0.7),)).to_dict()
+    assert controls["controls"] == [{"kind": "canny", "model": "", "scale": 1.0, "params": {"low": 50}}]
+    assert controls["loras"] == [{"path": "ink.safetensors", "scale": 0.7}]
+
+
+def test_an_unknown_version_is_refused_with_what_this_version_reads():
+    with pytest.raises(UsageError) as err:
+        EditSpec.from_dict({**INSTRUCT_SNOWY, "schema": "EditSpec.2"}, source="render.mp4.json")
+    assert str(err.value) == ("render.mp4.json: schema 'EditSpec.2' is not supported; this version reads EditSpec.1")
 
 
 @pytest.mark.parametrize("kw, needle", [
@@ -32,11 +54,35 @@ def test_serialized_form_is_versioned_and_stable():
     (dict(mode="text2video", prompt="x", t0=0.9, t1=0.8), "t0 < t1"),
     (dict(mode="warp", prompt="x"), "mode"),
 ])
-def test_invalid_specs_name_the_setting(kw, needle):
+def test_an_invalid_spec_cannot_be_made(kw, needle):
     with pytest.raises(UsageError) as err:
-        EditSpec(**kw).validated()
+        EditSpec(**kw)
     assert needle in str(err.value)
     assert "\n" not in str(err.value)
+    with pytest.raises(UsageError):
+        EditSpec.from_dict(kw)
+
+
+def test_every_way_of_making_a_spec_checks_it():
+    spec = EditSpec(mode="instruct", instruction="x")
+    with pytest.raises(UsageError, match="steps"):
+        spec.with_overrides(steps=-1)
+    with pytest.raises(UsageError, match="size"):
+        replace(spec, size=500)
+    with pytest.raises(UsageError, match="instruction"):
+        EditSpec.from_dict({"mode": "instruct"})
+
+
+@pytest.mark.parametrize("kw, needle", [
+    (dict(mode="text2video", prompt="x", scheduler="euler_a"), "--scheduler ddim"),
+    (dict(mode="controlnet", prompt="x", controls=(ControlSpec("canny"),), noise="shared", scheduler="unipc"),
+     "--scheduler ddim"),
+    (dict(mode="text2video", prompt="x", steps=4, t0=0.9, t1=0.95), "map to the same timestep"),
+    (dict(mode="text2video", prompt="x", steps=2), "--t0/--t1"),
+])
+def test_rules_that_depend_only_on_the_spec_live_in_the_spec(kw, needle):
+    with pytest.raises(UsageError, match=needle.replace("-", "\\-")):
+        EditSpec(**kw)
 
 
 def test_unknown_keys_and_wrong_types_are_refused():

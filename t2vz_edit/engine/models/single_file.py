@@ -170,8 +170,8 @@ def load_single_file(path: Path, *, config_dir: Path | None = None) -> dict[str,
     checkpoint = read_checkpoint(path)
     arch = detect_architecture({k: tuple(v.shape) for k, v in checkpoint.items()}, path=path)
     if arch == "controlnet":
-        raise ModelError("this is a ControlNet checkpoint; give it as a control model (--control-model), "
-                         "not as the base model", path=path)
+        raise ModelError("this is a ControlNet checkpoint; give it as the model of a control "
+                         "(model = \"...\" in a preset's [[controls]] table), not as the base model (--model)", path=path)
     cfg = component_configs(arch, config_dir)
     expected = int(cfg["unet"]["in_channels"])
     if expected != (8 if arch == "instruct" else 4):
