@@ -42,8 +42,11 @@ class Plan:
         return [job.request for job in self.jobs]
 
 
-def plan_batch(batch: BatchFile, *, check_models: bool = True) -> Plan:
-    """Every job of ``batch`` as a request; raises BatchFileError listing every problem."""
+def plan_batch(batch: BatchFile, *, check_models: bool = True, overrides: dict | None = None) -> Plan:
+    """Every job of ``batch`` as a request; raises BatchFileError listing every problem.
+
+    ``overrides`` (settings given on the command line) apply to every job, over the file's own.
+    """
     problems: list[str] = list(batch.problems)
     root, output = batch.root.resolve(), batch.output.resolve()
     if not root.is_dir():
@@ -53,7 +56,7 @@ def plan_batch(batch: BatchFile, *, check_models: bool = True) -> Plan:
     probes: dict[Path, object] = {}
     jobs: dict[str, PlannedJob] = {}
     for entry in batch.entries:
-        spec = _spec(entry, problems, check_models)
+        spec = _spec(entry, dict(entry.settings, **(overrides or {})), problems, check_models)
         for source in _sources(entry, root, output, problems):
             job = _job(batch, entry, spec, source, root, output, probes, problems)
             if job is not None:
@@ -63,11 +66,10 @@ def plan_batch(batch: BatchFile, *, check_models: bool = True) -> Plan:
     return Plan(batch, tuple(jobs.values()))
 
 
-def _spec(entry: JobEntry, problems: list[str], check_models: bool) -> EditSpec | None:
+def _spec(entry: JobEntry, settings: dict, problems: list[str], check_models: bool) -> EditSpec | None:
     from t2vz_edit.pipeline.model_cache import check_models as check
     from t2vz_edit.pipeline.spec_builder import build_spec
 
-    settings = dict(entry.settings)
     try:
         spec = build_spec(settings.pop("preset", None), **settings)
         if check_models:

@@ -15,7 +15,8 @@ import collections
 import socket
 import time
 
-from t2vz_edit.batch.runners import Finished, Progress, RendererFactory, Started, by_model_set
+from t2vz_edit.batch.runners import RendererFactory, by_model_set
+from t2vz_edit.pipeline.render_loop import Finished, Progress, Started
 from t2vz_edit.pipeline.render_job import RenderFailure
 from t2vz_edit.spec.errors import T2VZError, UsageError
 
@@ -67,6 +68,8 @@ class RayRunner:
         self.queue = None
         self._started_ray = False
         self._nodes: dict[str, str] = {}  # render key -> node it last started on
+        self._idle: collections.deque = collections.deque()  # actors ready for a job
+        self._waking: dict = {}  # object ref of actor.ready() -> actor restarting after a crash
 
     # ---- cluster and actors ---------------------------------------------------------------
     def _connect(self) -> None:
@@ -98,6 +101,7 @@ class RayRunner:
         actor_class = ray.remote(RenderWorker).options(num_cpus=0, max_restarts=self.max_restarts,
                                                         max_task_retries=0, **need)
         self.actors = [actor_class.remote(self.renderer_factory, self.queue) for _ in range(count)]
+        self._idle = collections.deque(self.actors)
 
     # ---- the dispatch loop ----------------------------------------------------------------
     def run(self, requests, emit) -> None:
@@ -106,9 +110,8 @@ class RayRunner:
         self._connect()
         self._start_actors()
         pending = collections.deque(by_model_set(requests))
-        idle = collections.deque(self.actors)
+        idle, waking = self._idle, self._waking  # kept between runs: a lost actor stays out until it is back
         running: dict = {}  # object ref -> (actor, request)
-        waking: dict = {}  # object ref of actor.ready() -> actor (restarting after a crash)
         lost_since = None
         while pending or running:
             while pending and idle:
@@ -153,6 +156,10 @@ class RayRunner:
         actor = waking.pop(ref)
         try:
             ray.get(ref)
+        except ray.exceptions.ActorUnavailableError:  # still restarting: ask again shortly
+            time.sleep(0.2)
+            waking[actor.ready.remote()] = actor
+            return
         except ray.exceptions.RayActorError:
             return  # out of restarts: this worker is gone for good
         idle.append(actor)
@@ -175,6 +182,8 @@ class RayRunner:
         if self.queue is not None:
             self.queue.shutdown()
         self.actors, self.queue = [], None
+        self._idle.clear()
+        self._waking.clear()
         if self._started_ray:
             ray.shutdown()
             self._started_ray = False

@@ -15,7 +15,7 @@ from typing import Callable
 
 from t2vz_edit.batch.journal import FOLDER, Journal, JobState, replay
 from t2vz_edit.batch.plan import Plan
-from t2vz_edit.batch.runners import Finished, Progress, Started
+from t2vz_edit.pipeline.render_loop import Finished, Progress, Started
 from t2vz_edit.pipeline.render_job import RenderRequest, RenderResult, is_reusable
 from t2vz_edit.spec.errors import OutputError
 from t2vz_edit.spec.progress import ProgressCallback, reporter

@@ -1,7 +1,8 @@
-"""What a runner reports, and the local runner (one process, models loaded once per model set).
+"""Runners, and the local one (one process, models loaded once per model set).
 
 A runner takes plain :class:`~t2vz_edit.pipeline.render_job.RenderRequest` s and calls ``emit``
-with :class:`Started`, :class:`Progress` and :class:`Finished` events *in the driver process*;
+with the :mod:`t2vz_edit.pipeline.render_loop` events (``Started``, ``Progress``, ``Finished``)
+*in the driver process*;
 the driver alone turns them into journal lines. Renderers are given as a factory (a picklable
 callable returning a renderer, e.g. ``RENDERERS["trim"]``) so each worker builds its own and
 keeps its models between jobs. Runners are found by name in :data:`RUNNERS`.
@@ -13,38 +14,13 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Callable
 
 from t2vz_edit.pipeline.model_cache import models_key
-from t2vz_edit.pipeline.render_job import Outcome, Renderer, RenderRequest
-from t2vz_edit.pipeline.render_loop import render_one
+from t2vz_edit.pipeline.render_job import Renderer, RenderRequest
+from t2vz_edit.pipeline.render_loop import Emit, Finished, Progress, Started, render_one
 
 
-@dataclass(frozen=True)
-class Started:
-    key: str
-    node: str
-
-
-@dataclass(frozen=True)
-class Progress:
-    key: str
-    stage: str
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class Finished:
-    key: str
-    outcome: Outcome
-    node: str
-    seconds: float
-
-
-Event = Started | Progress | Finished
-Emit = Callable[[Event], None]
 RendererFactory = Callable[[], Renderer]
 
 

@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from t2vz_edit.cli import runner_options
+from t2vz_edit.cli.options import EDIT, RenderOptions, render_command
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 
 batch_app = typer.Typer(help="Queue restyles over folders of footage; resume, farm out with Ray, report.",
@@ -17,7 +19,7 @@ OUTPUT_OPT = typer.Option(None, "--output", help="Output folder (default: the fi
 RENDERER_OPT = typer.Option("restyle", "--renderer", help="restyle (diffusion) or trim (copy the range; for checks).")
 
 
-def _plan(file: Path, output: Optional[Path], renderer: str):
+def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions | None):
     from t2vz_edit.batch.instructions import BatchFileError, read_batch_file
     from t2vz_edit.batch.plan import plan_batch
     from t2vz_edit.pipeline.renderers import RENDERERS
@@ -26,7 +28,10 @@ def _plan(file: Path, output: Optional[Path], renderer: str):
     if renderer not in RENDERERS:
         raise UsageError(f"--renderer {renderer!r}: use one of {', '.join(RENDERERS)}")
     try:
-        return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle")
+        overrides = opts.spec_overrides() if opts is not None else {}
+        if opts is not None and opts.preset:
+            overrides["preset"] = opts.preset
+        return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle", overrides=overrides)
     except BatchFileError as exc:
         for problem in exc.problems:  # one line per problem, then the one-line summary
             typer.echo(f"  {problem}", err=True)
@@ -34,10 +39,13 @@ def _plan(file: Path, output: Optional[Path], renderer: str):
 
 
 @batch_app.command()
+@render_command(*EDIT)
 def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: str = RENDERER_OPT,
-         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Validate the file and show what would be rendered (clips, frames, models, frame-steps)."""
-    result = _plan(file, output, renderer)
+         as_json: bool = typer.Option(False, "--json", help="Print JSON."), opts: RenderOptions = None) -> None:
+    """Validate the file and show what would be rendered (clips, frames, models, frame-steps).
+
+    Edit settings given here apply to every job, over the file's own."""
+    result = _plan(file, output, renderer, opts)
     rows = [{"source": j.source, "range": f"{j.request.start_frame}-{j.request.stop_frame}",
              "frames": j.request.frame_count, "model": j.request.spec.resolved_model,
              "controls": [c.kind for c in j.request.spec.controls], "steps": j.request.spec.resolved_steps,
@@ -54,27 +62,25 @@ def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: s
 
 
 @batch_app.command()
+@render_command(*EDIT)
 def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
-        runner: str = typer.Option("local", "--runner", help="local (this process) or ray (one actor per GPU)."),
-        ray_address: Optional[str] = typer.Option(None, "--ray-address",
-                                                  help="Join a running Ray cluster ('auto' or host:port); default: start a local one."),
-        resource: str = typer.Option("GPU", "--ray-resource", help="Ray resource one worker holds (GPU, or a custom one)."),
-        workers: Optional[int] = typer.Option(None, "--workers", help="Ray workers (default: one per unit of --ray-resource)."),
+        runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,
+        ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,
         max_attempts: int = typer.Option(2, "--max-attempts", help="Tries per job for retryable failures (usage errors: one)."),
         force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
-        renderer: str = RENDERER_OPT, progress: str = progress_option) -> None:
-    """Render every job that has no valid render yet, journaling as it goes (resumable)."""
+        renderer: str = RENDERER_OPT, progress: str = progress_option, opts: RenderOptions = None) -> None:
+    """Render every job that has no valid render yet, journaling as it goes (resumable).
+
+    Exit 0 when every job is done, 3 when some failed, 1 when none finished."""
     from t2vz_edit.batch.run import run_batch
-    from t2vz_edit.batch.runners import make_runner
-    from t2vz_edit.pipeline.renderers import RENDERERS
     from t2vz_edit.spec.errors import UsageError
 
     if max_attempts < 1:
         raise UsageError(f"--max-attempts {max_attempts}: must be 1 or more")
-    planned = _plan(file, output, renderer)
-    options = dict(address=ray_address, resource=resource, workers=workers) if runner == "ray" else {}
-    chosen = make_runner(runner, RENDERERS[renderer], **options)
-    notify = (lambda event: emit_json("job", **{("status" if k == "event" else k): v for k, v in event.items()})) if progress == "json" else None
+    planned = _plan(file, output, renderer, opts)
+    chosen = runner_options.make_runner(runner, renderer, ray_address, ray_resource, workers)
+    notify = (lambda event: emit_json("job", **{("status" if k == "event" else k): v for k, v in event.items()})) \
+        if progress == "json" else None
     try:
         with progress_display(progress) as display:
             result = run_batch(planned, chosen, max_attempts=max_attempts, force=force,

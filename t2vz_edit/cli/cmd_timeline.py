@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from t2vz_edit.cli import runner_options
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 from t2vz_edit.cli.options import RenderOptions, render_command
 
@@ -77,6 +78,8 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default 24)."),
             sequence: Optional[str] = typer.Option(None, "--sequence", help="Timeline name in a multi-sequence file."),
             progress: str = progress_option,
+            runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,
+            ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,
             opts: RenderOptions = None) -> None:
     """Restyle the selected clips (marker text or --preset/--instruction) and write the timeline back.
 
@@ -97,13 +100,17 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     overrides = opts.spec_overrides()
     specs = spec_resolver(opts.preset, overrides.pop("instruction", None), overrides)
     read = _read(file, fmt, rate, sequence)
-    with progress_display(progress) as display:
-        try:
-            report = restyle_timeline(read, options, specs, RENDERERS[renderer](),
-                                      display.callback)
-        except PartialFailure as exc:
-            _summary(exc.report, progress)
-            raise
+    chosen = runner_options.make_runner(runner, renderer, ray_address, ray_resource, workers) \
+        if runner != "local" else None
+    try:
+        with progress_display(progress) as display:
+            report = restyle_timeline(read, options, specs, None if chosen else RENDERERS[renderer](),
+                                      display.callback, runner=chosen)
+    except PartialFailure as exc:
+        _summary(exc.report, progress)
+        raise
+    finally:
+        getattr(chosen, "close", lambda: None)()
     _summary(report, progress)
 
 

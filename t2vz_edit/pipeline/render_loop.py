@@ -7,10 +7,41 @@ after the renderer removed its partial file.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from t2vz_edit.pipeline.render_job import (Outcome, RenderFailure, Renderer, RenderRequest, RenderResult,
                                            is_reusable)
 from t2vz_edit.spec.errors import Cancelled
 from t2vz_edit.spec.progress import ProgressCallback, reporter
+
+
+# What a runner (anything with ``run(requests, emit)``: t2vz_edit.batch's local and Ray runners)
+# reports to the process that drives it.
+@dataclass(frozen=True)
+class Started:
+    key: str
+    node: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    key: str
+    stage: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    key: str
+    outcome: Outcome
+    node: str
+    seconds: float
+
+
+Event = Started | Progress | Finished
+Emit = Callable[[Event], None]
 
 
 def unique_requests(requests: list[RenderRequest]) -> dict[str, RenderRequest]:
@@ -47,4 +78,30 @@ def render_all(requests: list[RenderRequest], renderer: Renderer, *, force: bool
         found = None if force else reused(request)
         outcomes[key] = found or render_one(request, renderer, progress)
     report("clips", len(unique), len(unique))
+    return outcomes
+
+
+def render_on(runner, requests: list[RenderRequest], *, force: bool = False,
+              progress: ProgressCallback | None = None) -> dict[str, Outcome]:
+    """:func:`render_all`'s contract on a runner (``runner.run(requests, emit)``), e.g. a Ray cluster."""
+    report = reporter(progress)
+    unique = unique_requests(requests)
+    outcomes: dict[str, Outcome] = {}
+    todo = []
+    for key, request in unique.items():
+        found = None if force else reused(request)
+        if found is not None:
+            outcomes[key] = found
+        else:
+            todo.append(request)
+
+    def emit(event: Event) -> None:
+        if isinstance(event, Progress):
+            report(event.stage, event.done, event.total)
+        elif isinstance(event, Finished):
+            outcomes[event.key] = event.outcome
+            report("clips", len(outcomes), len(unique))
+
+    if todo:
+        runner.run(todo, emit)
     return outcomes

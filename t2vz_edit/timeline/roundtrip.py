@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from t2vz_edit.pipeline.render_job import Renderer, RenderResult
-from t2vz_edit.pipeline.render_loop import render_all
+from t2vz_edit.pipeline.render_loop import render_all, render_on
 from t2vz_edit.spec.errors import PartialFailure, TimelineError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback
 from t2vz_edit.timeline import conform, placement
@@ -55,9 +55,13 @@ class Report:
         return [o for o in self.outcomes if o.status == "failed"]
 
 
-def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, renderer: Renderer,
-                     progress: ProgressCallback | None = None) -> Report:
-    """Run the round trip on ``read.timeline`` (modified in place) and write ``options.out_path``."""
+def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, renderer: Renderer | None,
+                     progress: ProgressCallback | None = None, *, runner=None) -> Report:
+    """Run the round trip on ``read.timeline`` (modified in place) and write ``options.out_path``.
+
+    Renders are made by ``renderer`` in this process, or by ``runner`` (anything with
+    ``run(requests, emit)``, e.g. the Ray runner of ``t2vz_edit.batch``) when one is given.
+    """
     # 1. validate the request before any work
     key = _check(read, options)
     # 2. select clips and turn them into render requests (refusals are collected)
@@ -67,7 +71,9 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
     jobs = [build_job(s, spec_for, options.where, options.handles, read.timeline.name) for s in selected]
     # 3. render each distinct (media, range, spec) once
     made_dir = not Path(options.where.render_dir).exists()
-    results = render_all([j.request for j in jobs if j.request], renderer, force=options.force, progress=progress)
+    requests = [j.request for j in jobs if j.request]
+    results = render_on(runner, requests, force=options.force, progress=progress) if runner is not None \
+        else render_all(requests, renderer, force=options.force, progress=progress)
     report = Report(outcomes=[_outcome(job, results) for job in jobs])
     done = [(job, results[job.request.render_key]) for job in jobs
             if job.request and isinstance(results.get(job.request.render_key), RenderResult)]

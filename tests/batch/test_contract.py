@@ -101,3 +101,34 @@ def test_end_to_end_with_tiny_models(project, make, tiny_models):
     assert probe(out).frame_count == 4
     provenance = read_sidecar(out)["provenance"]
     assert provenance["t2vz_edit"]["render_key"] == plan.jobs[0].key and provenance["mode"] == "instruct"
+
+
+def test_timeline_restyle_renders_its_clips_on_ray(project, ray_session, capsys):
+    """`timeline restyle --runner ray`: the timeline's clips render on the cluster's actors."""
+    import json
+
+    import opentimelineio as otio
+
+    from t2vz_edit.cli.app import main
+
+    rt, tr = otio.opentime.RationalTime, otio.opentime.TimeRange
+    rate = 24000 / 1001
+    timeline = otio.schema.Timeline(name="cut")
+    track = otio.schema.Track(name="V1", kind="Video")
+    timeline.tracks.append(track)
+    for rel, frames in list(CLIPS.items())[:2]:
+        ref = otio.schema.ExternalReference(target_url=(project / "footage" / rel).as_uri(),
+                                            available_range=tr(rt(0, rate), rt(frames, rate)))
+        track.append(otio.schema.Clip(name=rel.split("/")[1], media_reference=ref,
+                                      source_range=tr(rt(2, rate), rt(6, rate))))
+    otio.adapters.write_to_file(timeline, str(project / "cut.otio"))
+    with pytest.raises(SystemExit) as exited:
+        main(["timeline", "restyle", str(project / "cut.otio"), "-o", str(project / "back.otio"), "--all",
+              "--instruction", "make it snowy", "--renderer", "trim", "--runner", "ray", "--ray-resource", GPU,
+              "--progress", "json"])
+    out = capsys.readouterr().out
+    assert (exited.value.code or 0) == 0, out
+    done = [json.loads(line) for line in out.splitlines() if '"done"' in line][-1]
+    assert [c["status"] for c in done["clips"]] == ["rendered", "rendered"]
+    for clip in done["clips"]:
+        assert probe(clip["render"]).frame_count == 6
