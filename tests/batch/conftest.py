@@ -15,10 +15,10 @@ import pytest
 from t2vz_edit.media.synth import make_clip
 
 os.environ["RAY_AUTH_MODE"] = "disabled"  # a throw-away local cluster; no token files under ~/.ray
-sys.path.insert(0, str(Path(__file__).parent))  # batch_renderers, for the worker-side renderers
+sys.path.insert(0, str(Path(__file__).parent))  # batch_helpers
 
-GPU = "t2vz_gpu"  # the custom resource that schedules like a GPU on CPU-only machines
-CLIPS = {"day1/a.mov": 10, "day1/b.mov": 12, "day2/c.mov": 14}  # distinct content: distinct lengths
+from batch_helpers import CLIPS, GPU, write_toml  # noqa: E402
+
 
 
 @pytest.fixture(scope="session")
@@ -40,19 +40,14 @@ def project(tmp_path, footage_master) -> Path:
     return tmp_path
 
 
-def write_toml(path: Path, jobs: str, defaults: str = 'instruction = "make it snowy"\nsteps = 2\n') -> Path:
-    path.write_text(f'version = 1\nroot = "footage"\noutput = "out"\n[defaults]\n{defaults}\n{jobs}')
-    return path
-
-
 @pytest.fixture(scope="module")
 def ray_session():
     """One local Ray cluster for the module: 2 CPUs, two GPU-like custom resource units."""
     import ray
 
-    import batch_renderers
+    import batch_helpers
 
-    ray.cloudpickle.register_pickle_by_value(batch_renderers)  # workers do not have tests/ on their path
+    ray.cloudpickle.register_pickle_by_value(batch_helpers)  # workers do not have tests/ on their path
     ray.init(num_cpus=2, resources={GPU: 2}, include_dashboard=False, log_to_driver=False,
              object_store_memory=80 * 1024 * 1024)
     try:

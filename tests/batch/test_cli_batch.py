@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from batch_renderers import Flaky
-from conftest import CLIPS, write_toml
+from batch_helpers import CLIPS, Flaky, write_toml
 from t2vz_edit.cli.app import main
 from t2vz_edit.pipeline.renderers import RENDERERS
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from batch_renderers import Flaky, trim_factory
-from conftest import CLIPS, GPU, write_toml
+from batch_helpers import CLIPS, Flaky, GPU, trim_factory, write_toml
 from t2vz_edit.batch.instructions import read_batch_file
 from t2vz_edit.batch.journal import Journal
 from t2vz_edit.batch.plan import plan_batch

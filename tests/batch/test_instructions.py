@@ -5,7 +5,8 @@ import os
 
 import pytest
 
-from conftest import write_toml
+from batch_helpers import write_toml
+
 from t2vz_edit.batch.instructions import BatchFileError, read_batch_file
 from t2vz_edit.batch.plan import plan_batch
 

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_renderers import CrashOnce, Slow
-from conftest import CLIPS, GPU
+from batch_helpers import CLIPS, CrashOnce, GPU, Slow
 from t2vz_edit.batch.instructions import read_batch_file
 from t2vz_edit.batch.journal import Journal
 from t2vz_edit.batch.plan import plan_batch
@@ -26,9 +25,9 @@ def cluster():
     import ray
     from ray.cluster_utils import Cluster
 
-    import batch_renderers
+    import batch_helpers
 
-    ray.cloudpickle.register_pickle_by_value(batch_renderers)
+    ray.cloudpickle.register_pickle_by_value(batch_helpers)
     made = Cluster(initialize_head=True, head_node_args=dict(num_cpus=1, object_store_memory=80 * 1024 * 1024))
     try:
         ray.init(address=made.address, log_to_driver=False)

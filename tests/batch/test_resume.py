@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from batch_renderers import trim_factory
-from conftest import CLIPS
+from batch_helpers import CLIPS, trim_factory
 from t2vz_edit.batch.instructions import read_batch_file
 from t2vz_edit.batch.journal import Journal, replay
 from t2vz_edit.batch.plan import plan_batch
@@ -22,7 +21,7 @@ from t2vz_edit.batch.runners import LocalRunner
 DRIVER = """
 import sys
 sys.path.insert(0, {here!r})
-from batch_renderers import Slow
+from batch_helpers import Slow
 from t2vz_edit.batch.instructions import read_batch_file
 from t2vz_edit.batch.plan import plan_batch
 from t2vz_edit.batch.run import run_batch

@@ -1,4 +1,6 @@
-"""Renderers the batch tests hand to runners (pickled by value for Ray workers).
+"""Helpers of the batch tests: the footage layout, batch files, and the renderers handed to runners.
+
+The module is pickled by value for Ray workers (they do not have tests/ on their path).
 
 All of them render for real through the trim renderer (media layer, sidecar and all); they only
 add a failure, a crash or a delay where a test needs one.
@@ -11,6 +13,14 @@ from pathlib import Path
 
 from t2vz_edit.pipeline.renderers import trim_renderer
 from t2vz_edit.spec.errors import MediaError, UsageError
+
+GPU = "t2vz_gpu"  # the custom resource that schedules like a GPU on CPU-only machines
+CLIPS = {"day1/a.mov": 10, "day1/b.mov": 12, "day2/c.mov": 14}  # distinct content: distinct lengths
+
+
+def write_toml(path: Path, jobs: str, defaults: str = 'instruction = "make it snowy"\nsteps = 2\n') -> Path:
+    path.write_text(f'version = 1\nroot = "footage"\noutput = "out"\n[defaults]\n{defaults}\n{jobs}')
+    return path
 
 
 def trim_factory():
