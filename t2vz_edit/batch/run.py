@@ -78,7 +78,8 @@ class _Driver:
         for job in self.plan.jobs:
             if job.key not in self.states:
                 request = job.request
-                self.write("planned", job.key, source=job.source, output=str(request.out_path),
+                self.write("planned", job.key, source=job.source, media=str(request.media_path),
+                           output=str(request.out_path),
                            start_frame=request.start_frame, stop_frame=request.stop_frame,
                            instruction=request.instruction, spec=request.spec.to_dict())
                 self.states[job.key] = JobState(job.key, source=job.source, output=str(request.out_path))

@@ -129,6 +129,15 @@ def status(output: Path = typer.Argument(..., help="The batch's output folder.")
     typer.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
 
 
+@batch_app.command()
+def report(output: Path = typer.Argument(..., help="The batch's output folder."),
+           page: Optional[Path] = typer.Option(None, "-o", "--page", help="HTML page to write (default: OUTPUT/report.html).")) -> None:
+    """Write an HTML page: one row per job with a before/after contact sheet, quality, timing, errors."""
+    from t2vz_edit.batch.report import write_report
+
+    typer.echo(f"wrote {write_report(output, page)}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``batch`` command group."""
     app.add_typer(batch_app, name="batch")

@@ -45,3 +45,17 @@ def test_exit_codes_all_some_none(project, capsys, monkeypatch, tmp_path, fail, 
     got, out, _ = _cli(capsys, "batch", "status", project / "out")
     assert got == 0 and out.strip().splitlines()[-1] == ", ".join(
         f"{n} {k}" for k, n in sorted({"done": len(CLIPS) - len(fail), "failed": len(fail)}.items()) if n)
+
+
+def test_report_has_a_row_per_job_with_sheets_and_errors(project, capsys, monkeypatch, tmp_path):
+    from PIL import Image
+
+    monkeypatch.setitem(RENDERERS, "flaky", Flaky(tmp_path / "marks", usage=("c.mov",)))
+    _cli(capsys, "batch", "run", project / "batch.toml", "--renderer", "flaky", "--progress", "none")
+    code, out, _ = _cli(capsys, "batch", "report", project / "out")
+    page = (project / "out" / "report.html").read_text()
+    assert code == 0 and page.count("<tr><td>") == len(CLIPS)
+    assert page.count('<img src=".t2vz-batch/report/') == len(CLIPS) - 1
+    assert "c.mov: impossible request" in page and 'class="failed"' in page
+    sheet = Image.open(next((project / "out" / ".t2vz-batch" / "report").glob("*.png")))
+    assert sheet.size[1] == 2 * 48 * 160 // 64  # source row above render row, thumbnails 160 px wide
