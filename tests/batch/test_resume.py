@@ -107,3 +107,38 @@ def test_a_deleted_render_is_rendered_again(project):
     result = run_batch(_plan(project), LocalRunner(trim_factory))
     assert victim.is_file() and result.states[plan.jobs[1].key].status == "done"
     assert result.count("skipped") == len(CLIPS) - 1
+
+
+CTRL_C_DRIVER = """
+import sys
+sys.path.insert(0, {here!r})
+from batch_helpers import Slow
+from t2vz_edit.batch.instructions import read_batch_file
+from t2vz_edit.batch.plan import plan_batch
+from t2vz_edit.batch.run import run_batch
+from t2vz_edit.batch.runners import LocalRunner
+from t2vz_edit.spec.errors import Cancelled
+try:
+    run_batch(plan_batch(read_batch_file({toml!r}), check_models=False), LocalRunner(Slow(0.5)))
+except Cancelled as exc:
+    print(exc)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_stops_after_the_chunk_leaves_nothing_partial_and_resumes(project):
+    journal = Journal(project / "out")
+    script = CTRL_C_DRIVER.format(here=str(Path(__file__).parent), toml=str(project / "batch.toml"))
+    driver = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert _wait_for(lambda: list((project / "out").rglob(PARTIAL_GLOB)))
+        driver.send_signal(signal.SIGINT)
+        out, _ = driver.communicate(timeout=60)
+    finally:
+        driver.kill()
+    assert driver.returncode == 130 and "cancelled during encode" in out
+    assert [p for p in project.rglob("*") if "t2vz-partial" in p.name] == []
+    states = replay(journal.read())
+    assert [s.status for s in states.values()].count("started") == 1
+    result = run_batch(_plan(project), LocalRunner(trim_factory))
+    assert result.count("done", "skipped") == len(CLIPS)
