@@ -34,6 +34,8 @@ def _print_table(info) -> None:
         table.add_row(f"audio #{a.index}", f"{a.codec}, {a.channels} ch, {a.sample_rate} Hz, {a.duration_sec:.3f} s")
     if not info.audio:
         table.add_row("audio", "none")
+    for note in info.notes:
+        table.add_row("note", note)
     Console().print(table)
 
 
@@ -61,6 +63,7 @@ def trim_cmd(
     crf: int = typer.Option(18, "--crf", help="H.264 quality (lower is better, 0-51)."),
     size: str = typer.Option(None, "--size", help="Output WIDTHxHEIGHT. Default: the source display size."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    audio: str = typer.Option("copy", "--audio", help="copy (re-encode only what the output cannot take), reencode or none."),
     progress: str = progress_option,
 ) -> None:
     """Re-render a range through decode and encode, keeping timing, timecode, audio and provenance."""
@@ -77,7 +80,7 @@ def trim_cmd(
     provenance = {"mode": "trim", "range_request": frame_range}
     with progress_display(progress) as display:
         with open_render(output, info, selected, codec=codec, crf=crf, size=out_size, overwrite=overwrite,
-                         provenance=provenance, progress=display.callback) as render:
+                         audio=audio, provenance=provenance, progress=display.callback) as render:
             for chunk in iter_chunks(info, selected, chunk_frames=16):
                 render.write(chunk.frames)
     if progress == "json":

@@ -11,7 +11,7 @@ from t2vz_edit.cli.progress_display import emit_json, progress_display, progress
 from t2vz_edit.spec.errors import UsageError
 
 
-@render_command(*EDIT, *OUTPUT)
+@render_command(*EDIT, *OUTPUT, "audio")
 def restyle_cmd(
     clip: Optional[Path] = typer.Argument(None, help="Source clip (never modified)."),
     frame_range: Optional[str] = typer.Option(None, "--range", "-r",
@@ -34,12 +34,12 @@ def restyle_cmd(
                                                                opts.preset, frame_range)):
                 raise UsageError("--from-sidecar reproduces a render exactly; drop the clip and edit options")
             result = restyle_from_sidecar(from_sidecar, output=output, overwrite=opts.overwrite,
-                                          progress=display.callback)
+                                          progress=display.callback, audio=opts.audio)
         else:
             if clip is None:
                 raise UsageError("missing CLIP: give the source clip to restyle (or --from-sidecar FILE.json)")
             result = restyle(clip, opts.preset, output=output, frame_range=frame_range, codec=opts.codec,
-                             crf=opts.crf, overwrite=opts.overwrite, preview=opts.preview,
+                             crf=opts.crf, overwrite=opts.overwrite, preview=opts.preview, audio=opts.audio,
                              progress=display.callback, **opts.spec_overrides())
     if progress == "json":
         emit_json("done", output=str(result.output), frames=result.frame_count, quality=result.quality,

@@ -87,6 +87,8 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
     Opt("crf", ("--crf",), int, "H.264 quality (lower is better, 0-51).", default=18),
     Opt("preview", ("--preview",), bool, "Also write a before/after video and a contact-sheet PNG.", default=False),
     Opt("overwrite", ("--overwrite",), bool, "Replace an existing output.", default=False),
+    Opt("audio", ("--audio",), str, "copy (re-encode only what the output cannot take), reencode or none.",
+        default="copy"),
 )}
 
 # The option sets commands take. Order is the order of `--help`.
@@ -133,6 +135,7 @@ class RenderOptions:
     crf: int = 18
     preview: bool = False
     overwrite: bool = False
+    audio: str = "copy"
 
     def spec_overrides(self) -> dict[str, Any]:
         """EditSpec overrides for ``build_spec``: the given settings, parsed; unset ones left out."""
@@ -154,6 +157,8 @@ class RenderOptions:
             raise UsageError(f"--codec {self.codec!r}: use h264, prores or png")
         if not 0 <= self.crf <= 51:
             raise UsageError(f"--crf {self.crf} is outside 0-51; 18 is visually lossless for most footage")
+        if self.audio not in ("copy", "reencode", "none"):
+            raise UsageError(f"--audio {self.audio!r}: use copy, reencode or none")
         return self
 
 

@@ -1,5 +1,9 @@
 """Stream a frame range as RGB chunks: frame-exact, presentation order, rotated, colour-correct.
 
+Frame model: a clip has ``info.frame_count`` frames. For a sparse clip (``info.sparse``: a
+capture AVI whose index has a slot per frame but codes only some) a slot without a picture
+shows the latest coded one, as NLEs show it.
+
 How it finds frames: seek to the keyframe at or before the range start, decode forward, and
 give every decoded frame its source index from its timestamp — ``round((pts - start_pts) *
 time_base * rate)`` for constant-rate clips, its rank in the sorted packet timestamps for
@@ -91,7 +95,7 @@ def _decoded(info, frame_range: FrameRange) -> Iterator[tuple[int, av.VideoFrame
     index_of = _Indexer(info)
     for attempt in ("seek", "from start"):
         with av.open(info.path) as container:
-            stream = container.streams.video[info.video_stream_index]
+            stream = container.streams[info.video_stream_index]  # file-wide index
             stream.thread_type = "AUTO"
             if attempt == "seek" and frame_range.start > 0:
                 container.seek(index_of.pts_of(frame_range.start), stream=stream, backward=True)
@@ -113,6 +117,24 @@ def _decoded(info, frame_range: FrameRange) -> Iterator[tuple[int, av.VideoFrame
         index_of.last = -1
 
 
+def _with_holds(info, frame_range: FrameRange) -> Iterator[tuple[int, av.VideoFrame]]:
+    """Sparse clips: every slot up to the range end, a hold slot repeating the latest coded frame."""
+    frames = _decoded(info, frame_range)
+    if not getattr(info, "sparse", False):
+        yield from frames
+        return
+    latest_index, latest = -1, None
+    for index, frame in frames:
+        if latest is not None:
+            for hold in range(latest_index + 1, min(index, frame_range.stop)):
+                yield hold, latest
+        latest_index, latest = max(index, latest_index), frame
+        yield index, frame
+    if latest is not None:  # trailing hold slots up to the clip's last slot
+        for hold in range(latest_index + 1, frame_range.stop):
+            yield hold, latest
+
+
 def iter_chunks(info, frame_range: FrameRange, *, chunk_frames: int = 16,
                 long_side: int | None = None) -> Iterator[FrameChunk]:
     """Yield :class:`FrameChunk` s covering ``frame_range`` in order, ``chunk_frames`` at a time."""
@@ -124,11 +146,13 @@ def iter_chunks(info, frame_range: FrameRange, *, chunk_frames: int = 16,
     rng = colour.decode_range(info.color_range, info.pix_fmt)
     pending: dict[int, np.ndarray] = {}
     next_start = frame_range.start
-    for index, frame in _decoded(info, frame_range):
+    last = (None, None)  # (frame, its RGB): a hold slot reuses the conversion
+    for index, frame in _with_holds(info, frame_range):
         if not frame_range.start <= index < frame_range.stop or index in pending:
             continue
-        rgb = colour.frame_to_rgb(frame, matrix, rng, coded_w, coded_h)
-        pending[index] = _rotate(rgb, info.rotation)
+        if last[0] is not frame:
+            last = (frame, _rotate(colour.frame_to_rgb(frame, matrix, rng, coded_w, coded_h), info.rotation))
+        pending[index] = last[1]
         while next_start < frame_range.stop:
             count = min(chunk_frames, frame_range.stop - next_start)
             if not all(i in pending for i in range(next_start, next_start + count)):

@@ -61,7 +61,7 @@ class Render:
     """Context manager returned by :func:`open_render`; see that function."""
 
     def __init__(self, out_path, info, frame_range: FrameRange, *, codec="h264", crf=18, size=None,
-                 overwrite=False, provenance=None, progress=None, preset="fast", extra_inputs=()):
+                 overwrite=False, provenance=None, progress=None, preset="fast", extra_inputs=(), audio="copy"):
         if codec not in CODECS:
             raise UsageError(f"--codec {codec!r} is not supported; use one of {', '.join(CODECS)}")
         self.out = Path(out_path)
@@ -70,6 +70,7 @@ class Render:
             raise UsageError(f"{self.out}: codec {codec} needs a {' or '.join(suffixes)} file; change the "
                              "extension or --codec (png writes a folder)")
         self.info, self.range, self.codec, self.crf, self.preset = info, frame_range, codec, int(crf), preset
+        self.audio_mode = audio
         self.size = _output_size(info, size, codec)
         self.overwrite, self.provenance = overwrite, dict(provenance or {})
         self.report = reporter(progress)
@@ -108,15 +109,16 @@ class Render:
         start, stop = self._source_sec(self.range.start), self._source_sec(self.range.stop)
         if self.codec == "png":
             self.temp.mkdir()
-            if self.info.audio:
+            if self.info.audio and self.audio_mode != "none":
                 self.container = av.open(str(self.temp / f"{self.out.name}.wav"), "w", format="wav")
-                self.audio = AudioPassthrough(self.info, self.container, "wav", start, stop)
+                self.audio = AudioPassthrough(self.info, self.container, "wav", start, stop, mode=self.audio_mode)
             return
         out_format = "mp4" if self.out.suffix.lower() in (".mp4", ".m4v") else "mov"
         self.container = av.open(str(self.temp), "w", format=out_format)
         self.container.metadata["comment"] = json.dumps(self._provenance(), sort_keys=True, default=str)
         self.stream = self._video_stream()
-        self.audio = AudioPassthrough(self.info, self.container, out_format, start, stop)
+        self.audio = AudioPassthrough(self.info, self.container, out_format, start, stop, mode=self.audio_mode,
+                                      video_codec=CODECS[self.codec][0])
 
     def _video_stream(self):
         encoder, pix_fmt, _ = CODECS[self.codec]
@@ -199,7 +201,7 @@ class Render:
                 "rate": f"{self.info.rate.numerator}/{self.info.rate.denominator}",
                 "frame_count": self.written, "start_timecode": self._start_timecode(),
                 "colour": "bt709 tv" if self.codec != "png" else "sRGB-encoded bt709 primaries",
-                "audio_streams": len(self.info.audio), "provenance": self._provenance()}
+                "audio_streams": len(self.audio.tracks) if self.audio is not None else 0, "provenance": self._provenance()}
 
     def _close(self) -> None:
         if self.audio is not None:
@@ -220,6 +222,9 @@ class Render:
 def open_render(out_path, info, frame_range: FrameRange, *, codec: str = "h264", crf: int = 18, size=None,
                 overwrite: bool = False, provenance: dict | None = None, progress=None, **kw) -> Render:
     """A context manager writing a render of ``frame_range`` of ``info``; ``.write(frames)`` appends.
+
+    ``audio="copy"|"reencode"|"none"`` (see :mod:`t2vz_edit.media.audio`); the audio of the range
+    is checked when the render opens, before any frame is made.
 
     On a clean exit the render appears at ``out_path`` with its sidecar; on any error or
     cancel nothing is left. ``size`` (width, height) defaults to the source display size.

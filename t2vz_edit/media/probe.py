@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 
 from t2vz_edit.media import colour
-from t2vz_edit.media.timing import frame_pts_table, is_variable_rate, snap_rate
+from t2vz_edit.media.timing import coded_timestamps, hold_slots, is_variable_rate, snap_rate
 from t2vz_edit.spec.errors import InputNotFoundError, MediaError
 
 MAX_SIDE = 16384  # FFmpeg's own limit for most decoders; larger headers are corrupt
@@ -62,6 +62,10 @@ class ClipInfo:
     time_base: Fraction = Fraction(1, 1)
     start_pts: int = 0
     metadata: dict = field(default_factory=dict)
+    sparse: bool = False  # hold slots: frame i shows the latest coded frame at or before slot i
+    coded_frames: int = 0  # frames that decode (hold slots and edit-list discards not counted)
+    header_frames: int = 0  # what the container header claims (0: it claims nothing)
+    notes: tuple[str, ...] = ()  # where the file disagrees with itself, in one line each
 
     def to_dict(self) -> dict:
         """JSON-able dict (fractions as ``"num/den"`` strings)."""
@@ -130,10 +134,35 @@ def _audio(container, fallback_sec: float) -> tuple[AudioInfo, ...]:
     return tuple(out)
 
 
-def _frame_count(container, stream, path: Path) -> int:
-    if stream.frames:
-        return int(stream.frames)
-    return len(frame_pts_table(str(path), stream.index))
+@dataclass(frozen=True)
+class FrameModel:
+    """How many frames a clip has (see docs/media.md, "Frame model")."""
+
+    frame_count: int
+    coded: int
+    header: int
+    sparse: bool
+    notes: tuple[str, ...]
+
+
+def frame_model(path: Path, stream, rate: Fraction) -> FrameModel:
+    """Frames = coded frames; for a sparse clip (hold slots on the rate grid) = slots, like an NLE."""
+    stamps = coded_timestamps(str(path), stream.index)
+    header = int(stream.frames or 0)
+    slots = hold_slots(stamps, Fraction(stream.time_base), rate)
+    notes = []
+    if slots:
+        count = max(slots, header if header <= 2 * slots else 0)  # trailing hold slots count too
+        notes.append(f"sparse: {len(stamps)} coded frames in {count} slots at {float(rate):g} fps; "
+                     "a slot without a picture shows the latest one (hold)")
+    else:
+        count = len(stamps)
+        if header and header != count:
+            notes.append(f"header says {header} frames, {count} decode; using {count}")
+    if not count:
+        raise MediaError("has no video frames in its index; the file is truncated — re-copy or re-export it",
+                         path=path)
+    return FrameModel(count, len(stamps), header, bool(slots), tuple(notes))
 
 
 def probe(path: str | os.PathLike) -> ClipInfo:
@@ -150,10 +179,13 @@ def probe(path: str | os.PathLike) -> ClipInfo:
                              "corrupt — re-export the clip", path=path)
         _check_truncated(stream, path)
         first = _first_frame(container, stream, path)
-        frame_count = _frame_count(container, stream, path)
         rate = snap_rate(stream.average_rate or stream.guessed_rate or Fraction(24))
-        vfr = is_variable_rate(str(path), stream.index, rate)
+        model = frame_model(path, stream, rate)
+        frame_count = model.frame_count
+        vfr = not model.sparse and is_variable_rate(str(path), stream.index, rate)
         duration = float(stream.duration * stream.time_base) if stream.duration else float(frame_count / rate)
+        if model.sparse:
+            duration = float(frame_count / rate)
         rotation = int(round(first.rotation or 0))
         rotation = ((rotation + 180) % 360) - 180 if rotation != 180 else 180
         display_w, display_h = (height, width) if rotation % 180 else (width, height)
@@ -170,5 +202,6 @@ def probe(path: str | os.PathLike) -> ClipInfo:
             rate=rate, is_vfr=vfr, frame_count=frame_count, start_timecode=_timecode(container, stream),
             audio=_audio(container, duration), video_stream_index=stream.index,
             time_base=Fraction(stream.time_base), start_pts=int(first.pts or 0),
-            metadata=dict(container.metadata),
+            metadata=dict(container.metadata), sparse=model.sparse, coded_frames=model.coded,
+            header_frames=model.header, notes=model.notes,
         )

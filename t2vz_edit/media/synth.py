@@ -129,11 +129,13 @@ def make_clip(path, *, frames: int = 48, width: int = 320, height: int = 180,
               rate: Fraction = Fraction(24000, 1001), timecode: str | None = None, rotation: int = 0,
               audio: dict | None = None, vfr: bool = False, ten_bit: bool = False, codec: str = "h264",
               colour_bars: bool = False, gop: int = 12, matrix: str = "bt709", crf: int = 12,
-              container_metadata: dict | None = None) -> str:
+              container_metadata: dict | None = None, audio_first: bool = False) -> str:
     """Write a synthetic clip to ``path`` (container from the extension) and return the path.
 
     ``audio`` like ``{"channels": 2, "sample_rate": 48000}`` (optional ``"codec"``) adds a tone as
     long as the video. ``matrix`` "bt601" tags and converts with BT.601 (SD material).
+    ``audio_first`` makes the audio stream 0 and the video stream 1, as VLC, phones and streaming
+    exports write them.
     """
     path = str(path)
     rate = Fraction(rate)
@@ -143,6 +145,8 @@ def make_clip(path, *, frames: int = 48, width: int = 320, height: int = 180,
     try:
         for key, value in (container_metadata or {}).items():
             container.metadata[key] = value
+        pts_end = Fraction(_frame_times(frames, rate, vfr, Fraction(1, 90000))[-1], 90000) + 1 / rate if frames else 0
+        sound = _add_audio(container, audio, pts_end, "") if audio and audio_first else None
         options = {"crf": str(crf), "g": str(gop), "bf": "2", "preset": "veryfast", **X264_REPRODUCIBLE} \
             if encoder == "libx264" else {}
         if encoder == "prores_ks":
@@ -162,7 +166,8 @@ def make_clip(path, *, frames: int = 48, width: int = 320, height: int = 180,
             stream.set_display_rotation(rotation)
         pts = _frame_times(frames, rate, vfr, time_base)
         duration = Fraction(pts[-1], 1) * time_base + (1 / rate) if frames else Fraction(0)
-        sound = _add_audio(container, audio, duration, "") if audio else None
+        if audio and not audio_first:
+            sound = _add_audio(container, audio, duration, "")
         k = (rotation // 90) % 4
         for i in range(frames):
             rgb = np.rot90(draw_frame(i, width, height, colour_bars), -k)  # coded = display turned back

@@ -63,13 +63,14 @@ def default_output(source: str | os.PathLike, spec: EditSpec, preset: str | None
 
 def restyle(path: str | os.PathLike, preset: str | None = None, *, output: str | os.PathLike | None = None,
             frame_range: Any = None, codec: str = "h264", crf: int = 18, overwrite: bool = False,
-            preview: bool = False, score: bool = True, parts=None, progress: ProgressCallback | None = None,
+            audio: str = "copy", preview: bool = False, score: bool = True, parts=None,
+            progress: ProgressCallback | None = None,
             **overrides: Any) -> RestyleResult:
     """Restyle one clip. ``overrides`` are EditSpec settings (instruction, prompt, controls, seed, ...)."""
     spec = build_spec(preset, **overrides)                                     # 1. the one spec
     return render_spec(path, spec, output=output or default_output(path, spec, preset, codec),
                        frame_range=frame_range, codec=codec, crf=crf, overwrite=overwrite, preview=preview,
-                       score=score, parts=parts, progress=progress, preset=preset)
+                       audio=audio, score=score, parts=parts, progress=progress, preset=preset)
 
 
 def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.PathLike | None = None,
@@ -88,14 +89,14 @@ def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.Pa
 
 
 def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,
-                preview=False, score=True, parts=None, progress=None, preset=None) -> RestyleResult:
+                audio="copy", preview=False, score=True, parts=None, progress=None, preset=None) -> RestyleResult:
     """The streaming render of ``spec`` over ``frame_range`` of ``path`` into ``output``."""
     info = probe(path)                                                         # 2. what the clip is
     span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(info, frame_range)
     size_wh = working_size(info, spec.size)
     provenance = _provenance(spec, preset, crf)
     with open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
-                     provenance=provenance, progress=progress) as render:
+                     audio=audio, provenance=provenance, progress=progress) as render:
         if parts is None:                                                      # 4. models
             from t2vz_edit.engine.models.loading import load_parts
             parts = load_parts(spec)
