@@ -73,17 +73,9 @@ def hold_slots(stamps: list[int], time_base: Fraction, rate: Fraction) -> int | 
     return slots if slots > len(set(stamps)) else None
 
 
-def _index_timestamps(path: str, stream_index: int) -> list[int]:
-    """Timestamps from the container index (mov/mp4) without reading packet data; demux otherwise."""
-    with av.open(path) as container:
-        entries = container.streams[stream_index].index_entries
-        stamps = [e.timestamp for e in entries] if entries is not None and len(entries) else []
-    return sorted(stamps) if stamps else frame_pts_table(path, stream_index)
-
-
 def is_variable_rate(path: str, stream_index: int, rate: Fraction) -> bool:
     """True when frame durations differ from each other by more than :data:`VFR_TOLERANCE`."""
-    stamps = _index_timestamps(path, stream_index)
+    stamps = coded_timestamps(path, stream_index)  # MPEG-PS/MKV indexes hold seek points only
     steps = sorted(b - a for a, b in zip(stamps, stamps[1:]) if b > a)
     if len(steps) < 2:
         return False
