@@ -5,19 +5,50 @@ Each command group lives in its own module and registers itself on :data:`app` t
 :class:`~t2vz_edit.spec.errors.T2VZError` → its ``exit_code`` with a one-line message on
 stderr; click usage errors → 2; anything else → 1 with a one-line message. ``--debug`` (or
 ``T2VZ_DEBUG=1``) shows the traceback; ``--progress json`` adds a JSON error event.
+
+Ctrl-C and SIGTERM both cancel (exit 130 / 143) through :class:`~t2vz_edit.spec.errors.Cancelled`,
+which no ``except Exception`` can swallow. A signal that arrives while the command modules are
+still being imported is held and acted on as soon as :func:`main` starts, and one that arrives
+while a cancel is already cleaning up is held too, so the clean-up finishes.
 """
 from __future__ import annotations
 
-import importlib
-import os
 import signal
 import sys
+import threading
 
-import typer
+_pending: list[int] = []
+_ORIGINAL = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-from t2vz_edit import __version__
-from t2vz_edit.cli.progress_display import emit_json
-from t2vz_edit.spec.errors import Cancelled, T2VZError
+
+def _hold(signum, frame) -> None:
+    _pending.append(signum)
+
+
+def _set_handlers(handler) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for sig, original in _ORIGINAL.items():
+            signal.signal(sig, original if handler is None else handler)
+
+
+def _launched_as_cli() -> bool:
+    """True when this process is the ``t2vz-edit`` command (not a library user importing us)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    return argv0.endswith(("t2vz-edit", "t2vz_edit/__main__.py"))
+
+
+# Installed before anything slow is imported: a Ctrl-C during start-up is never lost.
+if _launched_as_cli():
+    _set_handlers(_hold)
+
+import importlib  # noqa: E402
+import os  # noqa: E402
+
+import typer  # noqa: E402
+
+from t2vz_edit import __version__  # noqa: E402
+from t2vz_edit.cli.progress_display import emit_json  # noqa: E402
+from t2vz_edit.spec.errors import Cancelled, T2VZError  # noqa: E402
 
 app = typer.Typer(
     name="t2vz-edit",
@@ -68,8 +99,14 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
-def _interrupted(signum, frame) -> None:
-    raise Cancelled("interrupted (Ctrl-C); no output was written")
+_SIGNALS = {signal.SIGINT: ("interrupted (Ctrl-C)", 130), signal.SIGTERM: ("terminated (SIGTERM)", 143)}
+
+
+def _cancel(signum, frame=None) -> None:
+    """Raise :class:`Cancelled` once; later signals are held so the clean-up is not interrupted."""
+    _set_handlers(_hold)
+    what, code = _SIGNALS.get(signum, ("cancelled", 130))
+    raise Cancelled(f"{what}; no output was written", exit_code=code)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,9 +120,13 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in argv:
         _state["debug"] = True
     as_json = _progress_mode(argv) == "json"
-    previous = signal.signal(signal.SIGINT, _interrupted)
     try:
+        _set_handlers(_cancel)
+        if _pending:  # arrived during start-up
+            _cancel(_pending[0])
         code = app(args=argv, prog_name="t2vz-edit", standalone_mode=False)
+    except Cancelled as exc:
+        _fail(str(exc), exc.exit_code, as_json)
     except ClickException as exc:
         _usage_error(exc, as_json)
     except typer.Abort:
@@ -96,7 +137,11 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug for the traceback)",
               1, as_json)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        from t2vz_edit.media.atomic import release_all
+
+        release_all()
+        _set_handlers(None)
+        _pending.clear()
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -47,7 +47,7 @@ def write_video(frames, out: Path, rate: Fraction, *, overwrite: bool) -> Path:
                 frame = av.VideoFrame.from_ndarray(rgb[: stream.height, : stream.width], format="rgb24")
                 container.mux(stream.encode(frame.reformat(format="yuv420p", dst_colorspace="ITU709")))
             container.mux(stream.encode(None))
-        atomic.commit(temp, out)
+        atomic.commit(temp, out, overwrite=overwrite)
     finally:
         atomic.remove_quietly(temp)
     return out

@@ -95,7 +95,7 @@ def _compute(chunks, annotator, entry: CacheEntry, fields, total_frames: int, re
         if not done:
             raise UsageError(f"{annotator.kind} maps: no frames to annotate; check the range")
         manifest = {"fields": fields, "chunks": done, "bounds": bounds}
-        entry.commit(manifest)
+        manifest = entry.commit(manifest)  # another run's entry if it finished first
     except BaseException:
         entry.abort()
         raise

@@ -27,7 +27,7 @@ import t2vz_edit
 from t2vz_edit.media import atomic, colour
 from t2vz_edit.media.audio import AudioPassthrough
 from t2vz_edit.media.ranges import FrameRange
-from t2vz_edit.media.sidecar import write_sidecar
+from t2vz_edit.media.sidecar import sidecar_path, write_sidecar
 from t2vz_edit.media.timecode import frames_to_timecode, offset_timecode
 from t2vz_edit.media.timing import frame_pts_table
 from t2vz_edit.spec.errors import MediaError, UsageError
@@ -96,7 +96,8 @@ class Render:
 
     # ---- setup ----------------------------------------------------------------------------
     def __enter__(self) -> "Render":
-        atomic.check_output_path(self.out, self.inputs, self.overwrite)
+        atomic.check_output_path(self.out, self.inputs, self.overwrite, folder=self.codec == "png",
+                                 companions=(sidecar_path(self.out),))
         self.temp = atomic.temp_path_for(self.out)
         try:
             self._open_output()
@@ -193,8 +194,13 @@ class Render:
         except av.FFmpegError as exc:
             raise MediaError(f"encoding failed ({exc.strerror or exc}); check free disk space", path=self.out) from exc
         self._close()
-        write_sidecar(self.out, self._sidecar())
-        atomic.commit(self.temp, self.out)
+        sidecar = write_sidecar(self.out, self._sidecar(), overwrite=self.overwrite)
+        try:
+            atomic.commit(self.temp, self.out, overwrite=self.overwrite)
+        except BaseException:
+            if not self.overwrite:  # the sidecar was created by this run: it goes with the render
+                atomic.remove_quietly(sidecar)
+            raise
 
     def _sidecar(self) -> dict:
         return {"render": self.out.name, "codec": self.codec, "size": list(self.size),
@@ -217,6 +223,7 @@ class Render:
             pass  # the output is being thrown away; the original error is what matters
         if self.temp is not None:
             atomic.remove_quietly(self.temp)
+        atomic.release(self.out)
 
 
 def open_render(out_path, info, frame_range: FrameRange, *, codec: str = "h264", crf: int = 18, size=None,

@@ -20,10 +20,14 @@ def sidecar_path(render) -> Path:
     return render.with_name(render.name + ".json")
 
 
-def write_sidecar(render, data: dict) -> Path:
-    """Write ``data`` (plus the schema tag) as the sidecar of ``render``; returns its path."""
+def write_sidecar(render, data: dict, *, overwrite: bool = True) -> Path:
+    """Write ``data`` (plus the schema tag) as the sidecar of ``render``; returns its path.
+
+    Without ``overwrite`` an existing file there is kept and :class:`OutputError` raised.
+    """
     path = sidecar_path(render)
-    write_text_atomic(path, json.dumps({"schema": SCHEMA, **data}, indent=2, sort_keys=True, default=str) + "\n")
+    text = json.dumps({"schema": SCHEMA, **data}, indent=2, sort_keys=True, default=str) + "\n"
+    write_text_atomic(path, text, overwrite=overwrite)
     return path
 
 

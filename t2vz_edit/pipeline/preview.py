@@ -52,7 +52,7 @@ class PreviewWriter:
             temp = temp_path_for(writer.sheet_path)
             try:
                 temp.write_bytes(writer._sheet_png())
-                commit(temp, writer.sheet_path)
+                commit(temp, writer.sheet_path, overwrite=overwrite)
             finally:
                 remove_quietly(temp)
         except BaseException:

@@ -64,10 +64,28 @@ class PartialFailure(T2VZError):
     exit_code = 3
 
 
-class Cancelled(T2VZError):
-    """The user or a progress callback stopped the work; nothing partial was left behind."""
+class Cancelled(BaseException):
+    """The user (Ctrl-C, SIGTERM) or a progress callback stopped the work; nothing partial was left.
+
+    Deliberately *not* a :class:`T2VZError` (nor an :class:`Exception`): a cancel must pass
+    through every ``except Exception`` — a library's during import, a per-clip
+    ``except T2VZError`` in a timeline — and stop the run, like ``KeyboardInterrupt`` (which click
+    would turn into "Aborted!", so it is not a subclass of that either).
+    ``exit_code`` is 130 (Ctrl-C) or 143 (SIGTERM).
+    """
 
     exit_code = 130
 
-    def __init__(self, message: str = "cancelled; no output was written", **kw):
-        super().__init__(message, **kw)
+    def __init__(self, message: str = "cancelled; no output was written", *, path: str | Path | None = None,
+                 exit_code: int | None = None):
+        self.path = None if path is None else str(path)
+        message = " ".join(str(message).split())
+        if self.path and not message.startswith(self.path):
+            message = f"{self.path}: {message}"
+        if exit_code is not None:
+            self.exit_code = exit_code
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        return str(self)

@@ -84,7 +84,8 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
                             + "; ".join(o.message for o in report.failed))
     # 4. put the renders back and 5. write the output atomically
     timeline = conform.for_output(_place(read, options, key, done), key, media_range_finder(options.where))
-    write_timeline(timeline, options.out_path, key, rate=read.rate, frame_size=_frame_size(done))
+    write_timeline(timeline, options.out_path, key, rate=read.rate, frame_size=_frame_size(done),
+                   overwrite=options.overwrite)
     report.output = options.out_path
     if report.failed:
         error = PartialFailure(f"{len(report.failed)} of {len(jobs)} clips failed (output written to "

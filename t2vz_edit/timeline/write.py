@@ -12,13 +12,13 @@
 """
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
 import opentimelineio as otio
 
+from t2vz_edit.media import atomic
 from t2vz_edit.spec.errors import OutputError
 from t2vz_edit.timeline import fcpxml
 from t2vz_edit.timeline.read import FORMATS, format_of
@@ -37,31 +37,40 @@ def check_output(out_path: Path, input_path: Path, fmt: str | None, overwrite: b
         raise OutputError("exists; pass --overwrite to replace it or choose another -o", path=out_path)
     if not out_path.parent.is_dir():
         raise OutputError("folder does not exist; create it first", path=out_path)
+    atomic.clean_stale(out_path.parent)
+    atomic.claim(out_path)  # a second run on the same output refuses here, not after rendering
+    if out_path.exists() and not overwrite:  # a run that finished since the check above
+        atomic.release(out_path)
+        raise OutputError("exists; pass --overwrite to replace it or choose another -o", path=out_path)
     return key
 
 
 def write_timeline(timeline: otio.schema.Timeline, out_path: Path, key: str, *, rate: Fraction,
-                   frame_size: tuple[int, int] | None = None) -> None:
-    """Write atomically; adapter failures become one-line :class:`OutputError`."""
-    tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.partial{out_path.suffix}")
+                   frame_size: tuple[int, int] | None = None, overwrite: bool = True) -> None:
+    """Write atomically; adapter failures become one-line :class:`OutputError`.
+
+    Without ``overwrite`` a file that appeared at ``out_path`` meanwhile is kept (exclusive link).
+    """
+    tmp = atomic.temp_path_for(out_path)
     args = {"use_empty_mob_ids": True} if key == "aaf" else {}
     if key == "edl":
         args["rate"] = float(rate)
     try:
-        if key == "fcpxml":  # exact rates, tcStart/tcFormat: see t2vz_edit.timeline.fcpxml
-            otio.adapters.write_to_file(fcpxml.writable(timeline, rate), str(tmp), adapter_name=FORMATS[key])
-            fcpxml.fill_sequence(tmp, rate, fcpxml.start_frames_of(timeline, rate), frame_size)
-        else:
-            otio.adapters.write_to_file(timeline, str(tmp), adapter_name=FORMATS[key], **args)
-        if key == "xml":
-            _fill_fcp7_format(tmp, rate, frame_size)
-        os.replace(tmp, out_path)
-    except Exception as exc:  # adapters raise many types; report one line, leave nothing behind
-        detail = " ".join(str(exc).split())[:240] or type(exc).__name__
-        raise OutputError(f"cannot write as {key}: {detail}", path=out_path) from None
+        try:
+            if key == "fcpxml":  # exact rates, tcStart/tcFormat: see t2vz_edit.timeline.fcpxml
+                otio.adapters.write_to_file(fcpxml.writable(timeline, rate), str(tmp), adapter_name=FORMATS[key])
+                fcpxml.fill_sequence(tmp, rate, fcpxml.start_frames_of(timeline, rate), frame_size)
+            else:
+                otio.adapters.write_to_file(timeline, str(tmp), adapter_name=FORMATS[key], **args)
+            if key == "xml":
+                _fill_fcp7_format(tmp, rate, frame_size)
+        except Exception as exc:  # adapters raise many types; report one line, leave nothing behind
+            detail = " ".join(str(exc).split())[:240] or type(exc).__name__
+            atomic.release(out_path)
+            raise OutputError(f"cannot write as {key}: {detail}", path=out_path) from None
+        atomic.commit(tmp, out_path, overwrite=overwrite)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        atomic.remove_quietly(tmp)
 
 
 def _fill_fcp7_format(path: Path, rate: Fraction, frame_size: tuple[int, int] | None) -> None:
