@@ -1,21 +1,25 @@
 """Before/after previews of a restyle: a side-by-side video and a contact-sheet PNG.
 
 Both sit next to the render (``<render>.preview.mp4`` and ``<render>.contact.png``), are built
-from the frames as they stream (the contact sheet keeps only its few chosen frames), and are
-written atomically on success only.
+from the frames as they stream (the contact sheet keeps only its few chosen frames), and commit
+with the render or not at all: they are written under hidden temporary names and published
+only after the render itself is in place (issue 16: a render that fails on a full disk leaves
+no previews). Use :meth:`PreviewWriter.maybe` as the *outer* context of the render's.
 """
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from t2vz_edit.media.atomic import check_output_path, commit, remove_quietly, temp_path_for
+from t2vz_edit.media.atomic import check_output_path, commit, release, remove_quietly, temp_path_for
 from t2vz_edit.media.encode import open_render
 from t2vz_edit.media.ranges import FrameRange
+from t2vz_edit.media.sidecar import sidecar_path, write_sidecar
 
 CONTACT_FRAMES = 6
 
@@ -29,9 +33,13 @@ class PreviewWriter:
 
     def __init__(self, render: Path, info, span: FrameRange, size_wh: tuple[int, int], overwrite: bool):
         self.video_path, self.sheet_path = preview_paths(render)
+        self.overwrite = overwrite
+        check_output_path(self.video_path, (info.path,), overwrite, companions=(sidecar_path(self.video_path),))
         check_output_path(self.sheet_path, (info.path,), overwrite)
+        self._staged_video = temp_path_for(self.video_path)
+        self._staged_sheet = temp_path_for(self.sheet_path)
         width, height = size_wh
-        self._video = open_render(self.video_path, info, span, size=(2 * width, height), overwrite=overwrite,
+        self._video = open_render(self._staged_video, info, span, size=(2 * width, height),
                                   provenance={"job": "restyle-preview"})
         self._picks = {int(i) for i in np.linspace(0, span.count - 1, min(CONTACT_FRAMES, span.count))}
         self._sheet: dict[int, np.ndarray] = {}
@@ -41,23 +49,41 @@ class PreviewWriter:
     @classmethod
     @contextlib.contextmanager
     def maybe(cls, enabled: bool, render: Path, info, span, size_wh, overwrite: bool):
-        """The writer when ``enabled``, else a no-op with the same interface."""
+        """The writer when ``enabled``, else a no-op with the same interface.
+
+        Enter it *before* the render and leave it after: the previews are published only when
+        the render's own commit succeeded, and discarded on any error or cancel.
+        """
         if not enabled:
             yield _NoPreview()
             return
         writer = cls(render, info, span, size_wh, overwrite)
-        with writer._video:
-            yield writer
         try:
-            temp = temp_path_for(writer.sheet_path)
-            try:
-                temp.write_bytes(writer._sheet_png())
-                commit(temp, writer.sheet_path, overwrite=overwrite)
-            finally:
-                remove_quietly(temp)
+            with writer._video:
+                yield writer
+            writer._stage_sheet()
+            writer._publish()
         except BaseException:
-            remove_quietly(writer.video_path)
+            writer._discard()
             raise
+
+    def _stage_sheet(self) -> None:
+        self._staged_sheet.write_bytes(self._sheet_png())
+
+    def _publish(self) -> None:
+        data = json.loads(sidecar_path(self._staged_video).read_text(encoding="utf-8"))
+        data.pop("schema", None)
+        data["render"] = self.video_path.name
+        commit(self._staged_video, self.video_path, overwrite=self.overwrite)
+        write_sidecar(self.video_path, data, overwrite=self.overwrite)
+        remove_quietly(sidecar_path(self._staged_video))
+        commit(self._staged_sheet, self.sheet_path, overwrite=self.overwrite)
+
+    def _discard(self) -> None:
+        for path in (self._staged_video, sidecar_path(self._staged_video), self._staged_sheet):
+            remove_quietly(path)
+        release(self.video_path)
+        release(self.sheet_path)
 
     def write(self, source: np.ndarray, rendered: np.ndarray) -> None:
         """``source`` and ``rendered`` uint8 (N, H, W, 3) at working size."""

@@ -95,8 +95,9 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
     span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(info, frame_range)
     size_wh = working_size(info, spec.size)
     provenance = _provenance(spec, preset, crf)
-    with open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
-                     audio=audio, provenance=provenance, progress=progress) as render:
+    with PreviewWriter.maybe(preview, Path(output), info, span, size_wh, overwrite) as previews, \
+            open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
+                        audio=audio, provenance=provenance, progress=progress) as render:  # (previews commit after it)
         if parts is None:                                                      # 4. models
             from t2vz_edit.engine.models.loading import load_parts
             parts = load_parts(spec)
@@ -105,15 +106,14 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
         sources: collections.deque = collections.deque()
         inputs = _engine_inputs(info, span, spec, maps, sources)
         quality = QualityAccumulator() if score else None
-        with PreviewWriter.maybe(preview, Path(output), info, span, size_wh, overwrite) as previews:
-            for rendered in stream_edit(spec, parts, inputs, total_frames=span.count,   # 6. engine, 7. encode
-                                        progress=progress, size_hw=(size_wh[1], size_wh[0])):
-                source = np.concatenate([sources.popleft() for _ in range(len(rendered))])
-                render.write(rendered)
-                if quality is not None:
-                    quality.update(source, rendered)
-                previews.write(source, rendered)
-            result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths)
+        for rendered in stream_edit(spec, parts, inputs, total_frames=span.count,   # 6. engine, 7. encode
+                                    progress=progress, size_hw=(size_wh[1], size_wh[0])):
+            source = np.concatenate([sources.popleft() for _ in range(len(rendered))])
+            render.write(rendered)
+            if quality is not None:
+                quality.update(source, rendered)
+            previews.write(source, rendered)
+        result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths)
         if quality is not None:
             result.quality = quality.result()
             render.provenance["quality"] = result.quality
