@@ -10,7 +10,7 @@ def test_cancel_stops_a_timeline_instead_of_skipping_a_clip(tmp_path, timeline_2
     from t2vz_edit.spec.errors import Cancelled
     from t2vz_edit.timeline.jobs import Where
     from t2vz_edit.timeline.read import read_timeline
-    from t2vz_edit.timeline.renderers import trim_renderer
+    from t2vz_edit.pipeline.renderers import trim_renderer
     from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
     from t2vz_edit.timeline.selection import Criteria
     from t2vz_edit.timeline.specs import spec_resolver
