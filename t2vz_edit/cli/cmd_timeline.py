@@ -116,10 +116,13 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
 
 def _summary(report, progress: str) -> None:
     if progress == "json":
-        emit_json("done", output=str(report.output), clips=[o.__dict__ for o in report.outcomes])
+        emit_json("done", output=str(report.output), clips=[o.__dict__ for o in report.outcomes],
+                  notes=report.notes)
         return
     for o in report.outcomes:
         typer.echo(f"  V{o.track} {o.clip}: {o.status} {o.render or o.message}", err=o.status == "failed")
+    for note in report.notes:  # what the output format could not hold
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {report.output}")
 
 

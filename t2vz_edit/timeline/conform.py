@@ -20,6 +20,7 @@ The timeline given is not changed; a conformed copy is returned.
 from __future__ import annotations
 
 import copy
+import math
 from typing import Callable
 
 import opentimelineio as otio
@@ -27,7 +28,7 @@ import opentimelineio as otio
 from t2vz_edit.spec.errors import OutputError
 
 RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
-NEEDS_MEDIA_RANGES = ("xml", "fcpxml", "aaf")
+NEEDS_MEDIA_RANGES = ("xml", "fcpxml", "aaf", "mlt")
 
 # target URL -> (first frame time, frame count) of the media, or None when it cannot be found
 MediaRange = Callable[[str], "tuple[RT, int] | None"]
@@ -39,11 +40,12 @@ def for_output(timeline: otio.schema.Timeline, key: str, media_range: MediaRange
     if key == "edl":
         _start_into_track_offsets(out)
     else:
-        _start_into_global_time(out)
+        start_into_global_time(out)
     if key in NEEDS_MEDIA_RANGES:
         _fill_available_ranges(out, media_range)
     if key == "aaf":
         _describe_dissolves(out)
+        _media_ranges_at_clip_rate(out)
     return out
 
 
@@ -69,7 +71,21 @@ def _describe_dissolves(timeline: otio.schema.Timeline) -> None:
             "OperationGroup": {"Operation": dict(VIDEO_DISSOLVE)}}
 
 
-def _start_into_global_time(timeline: otio.schema.Timeline) -> None:
+def _media_ranges_at_clip_rate(timeline: otio.schema.Timeline) -> None:
+    """AAF source clips count in their slot's edit rate: media of another rate (a 50 fps file
+    under a 25 fps clip) gets its range in whole clip frames covering the same media."""
+    for clip in timeline.find_clips():
+        rate = clip.trimmed_range().duration.rate
+        for ref in clip.media_references().values():
+            span = getattr(ref, "available_range", None)
+            if span is None or span.duration.rate == rate:
+                continue
+            first = math.floor(span.start_time.value_rescaled_to(rate) + 1e-6)
+            stop = math.ceil(span.end_time_exclusive().value_rescaled_to(rate) - 1e-6)
+            ref.available_range = TR(RT(first, rate), RT(stop - first, rate))
+
+
+def start_into_global_time(timeline: otio.schema.Timeline) -> None:
     """EDL layout -> global start time: the tracks' common negative offset becomes the start."""
     offsets = [t.source_range.start_time for t in timeline.tracks if t.source_range is not None]
     if timeline.global_start_time is not None or not offsets or any(o != offsets[0] for o in offsets):

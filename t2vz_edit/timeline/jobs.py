@@ -17,7 +17,7 @@ import opentimelineio as otio
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import T2VZError, TimelineError
 from t2vz_edit.timeline.media_paths import Remap, resolve_media
-from t2vz_edit.timeline.rates import frames
+from t2vz_edit.timeline.rates import covering_frames, first_frame
 from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
 from t2vz_edit.timeline.selection import SelectedClip
 
@@ -143,8 +143,8 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
     info = probe(media)
     rate = Fraction(info.rate)
     used = clip.trimmed_range()
-    first = frames(used.start_time - _media_start(clip, info), rate)
-    count = frames(used.duration, rate)
+    first, stop = covering_frames(used, rate)  # media of another rate: the frames the NLE shows
+    first, count = first - first_frame(_media_start(clip, info), rate), stop - first
     if first < 0 or first + count > info.frame_count:
         raise TimelineError(f"uses source frames {first}..{first + count - 1} but {media.name} has frames "
                             f"0..{info.frame_count - 1}; fix the edit or relink the right media")

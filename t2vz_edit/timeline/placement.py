@@ -17,6 +17,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
+from t2vz_edit.timeline import rates
 from t2vz_edit.timeline.jobs import ClipJob
 from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderResult
 
@@ -25,11 +26,18 @@ REFERENCE_KEY = "t2vz_restyle"  # key of the render among a clip's media referen
 
 
 def render_reference(job: ClipJob, result: RenderResult) -> otio.schema.ExternalReference:
-    """An ExternalReference to the render, in the clip's own time base."""
+    """An ExternalReference to the render, counted in the render's own (the media's) frames.
+
+    The render holds media frames ``start_frame .. stop_frame`` at the media's rate, so its
+    available range starts at the source time of its first frame and lasts ``frame_count``
+    media frames, whatever the clip's rate (a 15 fps clip over 30 fps media uses 2 media
+    frames per clip frame; counting render frames at the clip's rate put it late and long).
+    """
+    rate = float(job.request.rate)
     used = job.selected.clip.trimmed_range()
-    rate = used.duration.rate
-    start = used.start_time - otio.opentime.RationalTime(job.head_frames, rate).rescaled_to(used.start_time.rate)
-    available = otio.opentime.TimeRange(start, otio.opentime.RationalTime(result.frame_count, rate))
+    first_used = rates.first_frame(used.start_time, job.request.rate)
+    available = otio.opentime.TimeRange(otio.opentime.RationalTime(first_used - job.head_frames, rate),
+                                        otio.opentime.RationalTime(result.frame_count, rate))
     return otio.schema.ExternalReference(target_url=Path(result.path).resolve().as_uri(),
                                          available_range=available,
                                          metadata={PROVENANCE_KEY: provenance(job, result)})

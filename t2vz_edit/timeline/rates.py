@@ -11,6 +11,7 @@ Fraction(25, 1)
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import opentimelineio as otio
@@ -66,3 +67,24 @@ def frames(time: otio.opentime.RationalTime, rate: Fraction) -> int:
     if abs(value - whole) > 1e-3:
         raise TimelineError(f"time {time.value}/{time.rate} is not on a frame boundary at {float(rate):g} fps")
     return int(whole)
+
+
+def first_frame(time: otio.opentime.RationalTime, rate: Fraction) -> int:
+    """The frame at ``rate`` that shows at ``time``: the last one starting at or before it.
+
+    >>> first_frame(otio.opentime.RationalTime(2, 23.976), Fraction(20))
+    1
+    """
+    return math.floor(time.value_rescaled_to(float(rate)) + 1e-6)
+
+
+def covering_frames(span: otio.opentime.TimeRange, rate: Fraction) -> tuple[int, int]:
+    """``(first, stop)`` frames at ``rate`` that cover ``span``: exact when it is on the grid of
+    ``rate``, else every frame shown during it (how NLEs play media of another rate).
+
+    >>> covering_frames(otio.opentime.TimeRange(otio.opentime.RationalTime(2, 24), otio.opentime.RationalTime(3, 24)), Fraction(20))
+    (1, 5)
+    """
+    first = first_frame(span.start_time, rate)
+    stop = math.ceil(span.end_time_exclusive().value_rescaled_to(float(rate)) - 1e-6)
+    return first, max(stop, first + 1)

@@ -18,7 +18,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from t2vz_edit.spec.errors import InputNotFoundError, TimelineError, UsageError
-from t2vz_edit.timeline import fcpxml
+from t2vz_edit.timeline import conform, fcpxml
 from t2vz_edit.timeline.rates import checked_rate, exact_rate, is_drop_frame, timecode
 
 # --format name / file suffix -> OTIO adapter name
@@ -73,6 +73,8 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
                             path=path) from None
     timeline = _unwrap(result, path, sequence)
     fcpxml.finish(timeline, clock)
+    if key == "edl":  # one layout inside: the start timecode is the global start time
+        conform.start_into_global_time(timeline)
     return ReadTimeline(timeline, path, key, timeline_rate(timeline, path, rate))
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from t2vz_edit.pipeline.render_job import Renderer, RenderResult
 from t2vz_edit.pipeline.render_loop import render_all, render_on
-from t2vz_edit.spec.errors import PartialFailure, TimelineError, UsageError
+from t2vz_edit.spec.errors import PartialFailure, T2VZError, TimelineError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback
-from t2vz_edit.timeline import conform, placement
+from t2vz_edit.timeline import conform, limits, placement
 from t2vz_edit.timeline.jobs import ClipJob, SpecFor, Where, build_job, media_range_finder
+from t2vz_edit.timeline.media_paths import resolve_media
 from t2vz_edit.timeline.read import ReadTimeline
 from t2vz_edit.timeline.selection import Criteria, select_clips
 from t2vz_edit.timeline.write import check_output, write_timeline
@@ -49,6 +50,7 @@ class Outcome:
 class Report:
     output: Path | None = None
     outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the output format could not hold
 
     @property
     def failed(self) -> list[Outcome]:
@@ -83,8 +85,10 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
         raise TimelineError(f"{read.path}: no clip could be restyled; nothing written: "
                             + "; ".join(o.message for o in report.failed))
     # 4. put the renders back and 5. write the output atomically
+    frame_size = sequence_frame_size(read, options.where, done)
     timeline = conform.for_output(_place(read, options, key, done), key, media_range_finder(options.where))
-    write_timeline(timeline, options.out_path, key, rate=read.rate, frame_size=_frame_size(done),
+    report.notes = limits.dropped_by(timeline, key)
+    write_timeline(timeline, options.out_path, key, rate=read.rate, frame_size=frame_size,
                    overwrite=options.overwrite)
     report.output = options.out_path
     if report.failed:
@@ -140,8 +144,29 @@ def _place(read: ReadTimeline, options: Options, key: str, done) -> object:
     return read.timeline
 
 
-def _frame_size(done) -> tuple[int, int] | None:
+def sequence_frame_size(read: ReadTimeline, where: Where, done) -> tuple[int, int]:
+    """The sequence's frame size: the FCP7 sequence format when the input has one, else the
+    media of the first clip on the lowest video track that is found, else the first render."""
     from t2vz_edit.media.probe import probe
 
+    chars = read.timeline.metadata
+    for key in ("fcp_xml", "media", "video", "format", "samplecharacteristics"):
+        chars = chars.get(key) if hasattr(chars, "get") else None
+    chars = chars if hasattr(chars, "get") else {}
+    if str(chars.get("width", "")).isdigit() and str(chars.get("height", "")).isdigit():
+        return int(chars["width"]), int(chars["height"])
+    for track in read.timeline.tracks:
+        if track.kind != "Video":
+            continue
+        for clip in track.find_clips():
+            url = getattr(clip.media_reference, "target_url", None)
+            found = resolve_media(url, timeline_dir=where.timeline_path.parent, search_paths=where.search_paths,
+                                  remaps=where.remaps).path if url else None
+            try:
+                info = probe(found) if found is not None else None
+            except T2VZError:  # unreadable media: try the next clip
+                info = None
+            if info is not None:
+                return (info.display_width, info.display_height)
     info = probe(done[0][1].path)
     return (info.display_width, info.display_height)

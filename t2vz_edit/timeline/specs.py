@@ -36,8 +36,9 @@ def spec_resolver(preset: str | None = None, instruction: str | None = None,
         return EditSpec(mode="instruct", instruction="placeholder")
 
     def chosen(text: str | None) -> tuple[EditSpec, str]:
-        if text and text in presets.preset_files():
-            return presets.load_preset(text)[0], text
+        name = _preset_named(text)
+        if name:
+            return presets.load_preset(name)[0], name
         if text or instruction:
             picked = text or instruction
             return base().with_overrides(instruction=picked), picked
@@ -50,3 +51,14 @@ def spec_resolver(preset: str | None = None, instruction: str | None = None,
         return spec.with_overrides(**fixed), picked
 
     return spec_for
+
+
+def _preset_named(text: str | None) -> str | None:
+    """The preset ``text`` names, ignoring case (CMX writers upper-case EDL locator text:
+    ``restyle: watercolor`` arrives as ``WATERCOLOR``), else None."""
+    from t2vz_edit.spec import presets
+
+    if not text:
+        return None
+    by_fold = {name.casefold(): name for name in presets.preset_files()}
+    return by_fold.get(text.strip().casefold())

@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
@@ -20,15 +21,17 @@ import opentimelineio as otio
 
 from t2vz_edit.media import atomic
 from t2vz_edit.spec.errors import OutputError
-from t2vz_edit.timeline import fcpxml
+from t2vz_edit.timeline import dropframe, fcpxml, mlt
 from t2vz_edit.timeline.read import FORMATS, format_of
 
-WRITABLE = ("otio", "otioz", "edl", "xml", "fcpxml", "aaf")
+DEFAULT_FRAME_SIZE = (1920, 1080)  # when neither the sequence nor its media say
+WRITABLE = ("otio", "otioz", "edl", "xml", "fcpxml", "aaf", "mlt")
 
 
 def check_output(out_path: Path, input_path: Path, fmt: str | None, overwrite: bool) -> str:
     """Validate the output up front; return its format key."""
-    key = format_of(out_path, fmt)
+    key = (fmt or out_path.suffix.lstrip(".")).lower()
+    key = key if key == "mlt" else format_of(out_path, fmt)
     if key not in WRITABLE:
         raise OutputError(f"cannot write {key} timelines; use one of {', '.join(WRITABLE)}", path=out_path)
     if out_path.resolve() == input_path.resolve():
@@ -60,10 +63,18 @@ def write_timeline(timeline: otio.schema.Timeline, out_path: Path, key: str, *, 
             if key == "fcpxml":  # exact rates, tcStart/tcFormat: see t2vz_edit.timeline.fcpxml
                 otio.adapters.write_to_file(fcpxml.writable(timeline, rate), str(tmp), adapter_name=FORMATS[key])
                 fcpxml.fill_sequence(tmp, rate, fcpxml.start_frames_of(timeline, rate), frame_size)
+            elif key == "mlt":  # written by the project: the MLT adapter ignores media start times
+                mlt.write_mlt(timeline, tmp, rate, frame_size or DEFAULT_FRAME_SIZE)
+            elif key == "xml":
+                otio.adapters.write_to_file(_distinct_clips(timeline), str(tmp), adapter_name=FORMATS[key])
             else:
                 otio.adapters.write_to_file(timeline, str(tmp), adapter_name=FORMATS[key], **args)
             if key == "xml":
                 _fill_fcp7_format(tmp, rate, frame_size)
+            elif key == "edl":
+                dropframe.label_edl(tmp, rate)
+            elif key == "aaf":
+                dropframe.label_aaf(tmp)
         except Exception as exc:  # adapters raise many types; report one line, leave nothing behind
             detail = " ".join(str(exc).split())[:240] or type(exc).__name__
             atomic.release(out_path)
@@ -71,6 +82,20 @@ def write_timeline(timeline: otio.schema.Timeline, out_path: Path, key: str, *, 
         atomic.commit(tmp, out_path, overwrite=overwrite)
     finally:
         atomic.remove_quietly(tmp)
+
+
+def _distinct_clips(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
+    """A copy in which no two clips serialize alike.
+
+    The FCP7 writer gives items that serialize identically one ``id`` and writes the second as
+    a back-reference (``<clipitem id="clipitem-3"/>``); a linked audio clip (same name, media and
+    range as its video) became such a reference, which FCP7 does not allow for clip items and
+    the reader fails on. A per-clip index in a namespace the writer ignores keeps them apart.
+    """
+    out = copy.deepcopy(timeline)
+    for index, clip in enumerate(out.find_clips()):
+        clip.metadata["t2vz_edit_item"] = index
+    return out
 
 
 def _fill_fcp7_format(path: Path, rate: Fraction, frame_size: tuple[int, int] | None) -> None:
@@ -93,5 +118,7 @@ def _fill_fcp7_format(path: Path, rate: Fraction, frame_size: tuple[int, int] | 
             ET.SubElement(chars, "width").text = str(frame_size[0])
             ET.SubElement(chars, "height").text = str(frame_size[1])
             ET.SubElement(chars, "pixelaspectratio").text = "square"
+    _files_defined_first(tree.getroot())
+    dropframe.label_fcp7(tree.getroot())
     body = ET.tostring(tree.getroot(), encoding="unicode")
     path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body, encoding="utf-8")

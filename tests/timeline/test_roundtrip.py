@@ -97,8 +97,10 @@ def test_edl_round_trip_places_renders_in_the_single_video_track(tmp_path, media
     shot_c = [c for c in back.timeline.find_clips() if c.name == "shotC"][0]
     assert "renders" in shot_c.media_reference.target_url
     assert back.rate == rate
-    assert read_timeline(tmp_path / "out.edl", rate=rate).timeline.tracks[0].source_range.start_time.value == \
-        -one_hour(rate).value  # 01:00:00:00 start kept
+    again = read_timeline(tmp_path / "out.edl", rate=rate).timeline  # EDLs read with the start as global time
+    assert again.global_start_time.value == one_hour(rate).value and again.tracks[0].source_range is None
+    assert ("FCM: DROP FRAME" if rate.denominator == 1001 else "FCM: NON-DROP FRAME") in \
+        (tmp_path / "out.edl").read_text()  # what an editor reads matches the counts
 
 
 def test_reference_mode_adds_switchable_render_reference(tmp_path, timeline_24):
