@@ -98,6 +98,26 @@ def _distinct_clips(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     return out
 
 
+def _files_defined_first(root: ET.Element) -> None:
+    """Move each ``<file>`` definition to the first element with its id, in document order.
+
+    The FCP7 writer can define a file where it meets it first while building (an audio track)
+    and refer to it by id before that in the document (a video clip item); readers resolve
+    ids in document order, so the video clip read with no media.
+    """
+    first: dict = {}
+    for element in root.iter("file"):
+        ident = element.get("id")
+        if ident is None:
+            continue
+        if ident not in first:
+            first[ident] = element
+        elif len(element) and not len(first[ident]):
+            first[ident].extend(list(element))
+            for child in list(element):
+                element.remove(child)
+
+
 def _fill_fcp7_format(path: Path, rate: Fraction, frame_size: tuple[int, int] | None) -> None:
     """Give every sequence ``<video><format><samplecharacteristics>`` (rate, width, height)."""
     tree = ET.parse(path)

@@ -30,7 +30,7 @@ def _seconds(time: otio.opentime.RationalTime) -> Fraction:
 
 
 def is_render(clip: otio.schema.Clip) -> bool:
-    return "/renders/" in getattr(clip.media_reference, "target_url", "")
+    return "/renders" in getattr(clip.media_reference, "target_url", "")
 
 
 def media_name(clip: otio.schema.Clip) -> str:
@@ -75,9 +75,7 @@ def marker_rows(timeline: otio.schema.Timeline, rate: Fraction) -> list[tuple[st
         for marker in track.markers:
             frame = track.transformed_time(marker.marked_range.start_time, timeline.tracks)
             rows.append(("timeline", marker.name.casefold(), start + _frames(frame, rate)))
-        for clip in track.find_clips():
-            if is_render(clip):
-                continue
+        for clip in track.find_clips():  # an EDL's render carries its event's markers
             for marker in clip.markers:
                 frame = clip.transformed_time(marker.marked_range.start_time, timeline.tracks)
                 rows.append(("clip", marker.name.casefold(), start + _frames(frame, rate)))
