@@ -27,7 +27,7 @@ from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.timeline import conform
 from t2vz_edit.timeline.jobs import Where, media_range_finder
 from t2vz_edit.timeline.read import read_timeline
-from t2vz_edit.timeline.renderers import trim_renderer
+from t2vz_edit.pipeline.renderers import trim_renderer
 from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
 from t2vz_edit.timeline.selection import Criteria
 from t2vz_edit.timeline.specs import spec_resolver
