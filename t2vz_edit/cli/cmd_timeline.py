@@ -30,7 +30,7 @@ def _read(file: Path, fmt: Optional[str], rate: Optional[str], sequence: Optiona
 @timeline_app.command()
 def inspect(file: Path = typer.Argument(..., help="Timeline file (.otio, .edl, .xml, .fcpxml, .aaf)."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Format when the suffix does not say."),
-            rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default 24)."),
+            rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default: the rate of its media)."),
             sequence: Optional[str] = typer.Option(None, "--sequence", help="Timeline name in a multi-sequence file."),
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show tracks, clips, rate and start timecode of a timeline."""
@@ -75,7 +75,7 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output timeline."),
             out_format: Optional[str] = typer.Option(None, "--output-format", help="Output format when the suffix does not say."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Input format when the suffix does not say."),
-            rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default 24)."),
+            rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default: the rate of its media)."),
             sequence: Optional[str] = typer.Option(None, "--sequence", help="Timeline name in a multi-sequence file."),
             progress: str = progress_option,
             runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,

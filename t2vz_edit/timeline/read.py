@@ -49,14 +49,14 @@ def format_of(path: Path, fmt: str | None) -> str:
 
 def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fraction | None = None,
                   sequence: str | None = None) -> ReadTimeline:
-    """Read ``path``; ``rate`` is required for EDLs that are not 24 fps."""
+    """Read ``path``; an EDL without ``rate`` takes the rate of its media (see :func:`edl_media_rate`)."""
     path = Path(path)
     if not path.exists() or path.is_dir():
         raise InputNotFoundError("timeline file not found (or is a folder); check the path", path=path)
     key = format_of(path, fmt)
     args, clock = {}, None
     if key == "edl":
-        edl_rate = checked_rate(rate if rate is not None else 24, f"{path} (--rate)")
+        edl_rate = checked_rate(rate if rate is not None else edl_media_rate(path), f"{path} (--rate)")
         args["rate"] = float(edl_rate)
     args.update(adapter_name=FORMATS[key], media_linker_name=otio.media_linker.MediaLinkingPolicy.DoNotLinkMedia)
     try:
@@ -76,6 +76,32 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
     if key == "edl":  # one layout inside: the start timecode is the global start time
         conform.start_into_global_time(timeline)
     return ReadTimeline(timeline, path, key, timeline_rate(timeline, path, rate))
+
+
+_EDL_MEDIA = re.compile(r"^\*\s*(?:FROM CLIP(?! NAME)|FROM FILE|SOURCE FILE|OTIO REFERENCE [A-Za-z]+):?\s*(\S.*?)\s*$",
+                        re.MULTILINE | re.IGNORECASE)
+
+
+def edl_media_rate(path: Path) -> Fraction:
+    """The frame rate of the first media an EDL names that is found (CMX 3600 has no rate field;
+    defaulting to 24 silently misread 25 and 29.97 EDLs), else a :class:`UsageError` naming --rate."""
+    from t2vz_edit.media.probe import probe
+    from t2vz_edit.spec.errors import T2VZError
+    from t2vz_edit.timeline.media_paths import resolve_media
+
+    tried = []
+    for location in _EDL_MEDIA.findall(_text_of(path)):
+        found = resolve_media(location, timeline_dir=path.parent).path
+        tried.append(location)
+        if found is None:
+            continue
+        try:
+            return checked_rate(probe(found).rate, f"{path} (rate of its media {found.name})")
+        except T2VZError:  # unreadable or odd-rate media: try the next one
+            continue
+    named = f"none of its media was found ({', '.join(tried[:2])}{', ...' if len(tried) > 2 else ''})" \
+        if tried else "it names no media"
+    raise UsageError(f"{path}: an EDL has no frame rate and {named}; pass --rate (e.g. 25, 23.976 or 30000/1001)")
 
 
 _LOCATOR = re.compile(r"^(\*\s*LOC:\s*)(\d\d:\d\d:\d\d[;.,]\d\d)", re.MULTILINE)

@@ -59,18 +59,14 @@ def inputs(tmp_path_factory):
     return get
 
 
-def _edl_rate(fmt: str, rate: Fraction):
-    return rate if fmt == "edl" else None
-
-
 @pytest.mark.parametrize("rate_name", list(RATES))
 @pytest.mark.parametrize("fmt_out", OUT_FORMATS)
 @pytest.mark.parametrize("fmt_in", IN_FORMATS)
 def test_round_trip_matrix(tmp_path, inputs, rate_name, fmt_in, fmt_out):
     rate = RATES[rate_name]
     where = inputs(rate_name, fmt_in)
-    read = read_timeline(where.timeline_path, rate=_edl_rate(fmt_in, rate))
-    original = read_timeline(where.timeline_path, rate=_edl_rate(fmt_in, rate)).timeline
+    read = read_timeline(where.timeline_path)  # EDLs: rate from their media
+    original = read_timeline(where.timeline_path)  # EDLs: rate from their media.timeline
     out = tmp_path / f"out.{fmt_out}"
     options = Options(Criteria(name_pattern="shot[CDE]"), out, where, handles=HANDLES)
     video_tracks = sum(t.kind == otio.schema.TrackKind.Video for t in original.tracks)
@@ -88,7 +84,7 @@ def test_round_trip_matrix(tmp_path, inputs, rate_name, fmt_in, fmt_out):
     if fmt_out == "mlt":
         _check_mlt(out, original, read.timeline, rate)
         return
-    back = read_timeline(out, rate=_edl_rate(fmt_out, rate))
+    back = read_timeline(out)
     _check_read_back(original, back.timeline, report.notes, fmt_out, rate, selected)
     _check_drop_frame_labels(out, fmt_out, rate)
     assert back.rate == rate
