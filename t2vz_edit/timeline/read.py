@@ -62,7 +62,7 @@ def read_timeline(path: str | Path, *, fmt: str | None = None, rate: float | Fra
     try:
         text = None
         if key == "edl":  # drop-frame locators are fixed in the text first
-            text = edl_locators_readable(_text_of(path), args["rate"])
+            text = edl_dissolves_readable(edl_locators_readable(_text_of(path), args["rate"]))
         elif key == "fcpxml":  # exact times and tcStart: see t2vz_edit.timeline.fcpxml
             text, clock = fcpxml.readable(_text_of(path), sequence)
         result = otio.adapters.read_from_file(str(path), **args) if text is None \
@@ -136,6 +136,55 @@ def edl_locators_readable(text: str, rate: float) -> str:
         return match.group(1) + otio.opentime.to_timecode(frames, rate, drop_frame=False)
 
     return _LOCATOR.sub(rewrite, text)
+
+
+_EVENT = re.compile(r"^\d+\s+\S+\s+\S+\s+(\S+)")
+_FROM_MEDIA = re.compile(r"^\*\s*FROM (?:CLIP|FILE)(?! NAME)\s*:", re.IGNORECASE)
+_TO_MEDIA = re.compile(r"^\*\s*TO (?:CLIP|FILE)(?! NAME)\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_NAMES = re.compile(r"^\*\s*(FROM|TO) CLIP NAME\s*:\s*(.*?)\s*$", re.IGNORECASE)
+
+
+def edl_dissolves_readable(text: str) -> str:
+    r"""Give the incoming clip of each dissolve its own media.
+
+    A dissolve event's comments name both sides (``* FROM CLIP:`` outgoing, ``* TO CLIP:``
+    incoming), but the CMX reader knows only ``FROM CLIP`` and gives the clip it makes (the
+    incoming one) the outgoing clip's media. The incoming media replaces it; when the event
+    names no incoming media but another incoming clip, the outgoing media is dropped, so the
+    clip reads as offline (and is refused with that line) rather than showing the wrong shot.
+
+    >>> print(edl_dissolves_readable("002  B  V  D 006  01:00:00:00 01:00:01:00 01:00:00:11 01:00:01:11\n"
+    ...                              "* FROM CLIP: a.mov\n* TO CLIP: b.mov"))
+    002  B  V  D 006  01:00:00:00 01:00:01:00 01:00:00:11 01:00:01:11
+    * FROM CLIP: b.mov
+    """
+    out: list[str] = []
+    block: list[str] = []  # one event: its line(s) (a dissolve has two with one number) and comments
+
+    def flush():
+        dissolve = any((m := _EVENT.match(line)) and m.group(1).upper() == "D" for line in block)
+        out.extend(_incoming_media(block) if dissolve else block)
+        block.clear()
+
+    for line in text.splitlines():
+        event = _EVENT.match(line)
+        same_event = event and block and _EVENT.match(block[0]) and block[0].split()[0] == line.split()[0]
+        if event and not same_event:
+            flush()
+        block.append(line)
+    flush()
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def _incoming_media(block: list[str]) -> list[str]:
+    incoming = next((m.group(1) for m in map(_TO_MEDIA.match, block) if m), None)
+    names = {m.group(1).upper(): m.group(2) for m in map(_NAMES.match, block) if m}
+    if incoming is None and names.get("TO", names.get("FROM")) == names.get("FROM"):
+        return block  # nothing says the incoming clip is another shot
+    kept = [line for line in block if not _TO_MEDIA.match(line)]
+    if incoming is None:
+        return [line for line in kept if not _FROM_MEDIA.match(line)]
+    return [f"* FROM CLIP: {incoming}" if _FROM_MEDIA.match(line) else line for line in kept]
 
 
 def _unwrap(result, path: Path, sequence: str | None) -> otio.schema.Timeline:

@@ -65,8 +65,8 @@ def inputs(tmp_path_factory):
 def test_round_trip_matrix(tmp_path, inputs, rate_name, fmt_in, fmt_out):
     rate = RATES[rate_name]
     where = inputs(rate_name, fmt_in)
-    read = read_timeline(where.timeline_path)  # EDLs: rate from their media
-    original = read_timeline(where.timeline_path)  # EDLs: rate from their media.timeline
+    read = read_timeline(where.timeline_path)  # EDLs: the rate of their media
+    original = read_timeline(where.timeline_path).timeline
     out = tmp_path / f"out.{fmt_out}"
     options = Options(Criteria(name_pattern="shot[CDE]"), out, where, handles=HANDLES)
     video_tracks = sum(t.kind == otio.schema.TrackKind.Video for t in original.tracks)
@@ -95,6 +95,8 @@ def _check_read_back(original, back, notes, fmt_out, rate, selected) -> None:
     assert start_of(original, rate) == start_of(back, rate) == start
     visible = fmt_out != "fcpxml"  # FCPXML loses the dissolve (said in the notes): compare the cuts
     replaced = set(selected) if fmt_out == "edl" else set()  # an EDL event is replaced by its render
+    for rows in (clip_rows(original, rate), clip_rows(back, rate)):  # each clip on its own media (EDL dissolves)
+        assert all(media == f"{name}.mov" for _, name, _, _, _, media in rows), rows
     keep = [r for r in clip_rows(original, rate, visible=visible) if r[1] not in replaced]
     if fmt_out == "edl":
         keep = [r for r in keep if r[0] == "Video"]  # the audio track is named in the notes
