@@ -1,67 +1,212 @@
 """Run a t2vz-edit action from an editor plugin and follow its JSON-lines progress.
 
-Plugins (Resolve, Premiere/UXP bridges, Nuke, Kdenlive scripts) call the CLI rather than import
-the package, so they work with whatever Python the host application embeds. Standard library only.
+Plugins (Blender, Resolve, Premiere/UXP bridges, Nuke, Kdenlive scripts) call the CLI rather than
+import the package, so they work with whatever Python the host application embeds. Standard
+library only, Python 3.6 compatible. Two ways to run an action:
+
+- :func:`run_action` blocks until the CLI exits (scripts, batch hosts);
+- :class:`ActionProcess` never blocks: a host timer calls :meth:`ActionProcess.poll`, and
+  :meth:`ActionProcess.cancel` stops the CLI and removes every file the action was to write.
 
     from t2vz_action import restyle_clip
     out = restyle_clip("/media/A001.mov", preset="watercolor",
                        on_progress=lambda stage, done, total: print(stage, done, total))
 """
-from __future__ import annotations
-
-import json
+import glob
 import os
+import queue
+import shlex
 import shutil
+import signal
 import subprocess
-import sys
-from typing import Callable, Optional, Sequence
+import threading
+
+try:
+    from .t2vz_protocol import parse_event  # packaged inside a host extension (Blender)
+except ImportError:
+    from t2vz_protocol import parse_event  # next to a host script (Resolve, Nuke)
+
+CANCEL_GRACE_SEC = 30.0  # SIGINT lands after the running torch op (seconds on a busy CPU); then kill
 
 
 class ActionFailed(RuntimeError):
     """The CLI exited non-zero; ``message`` is its one-line error, ``exit_code`` its code."""
 
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
+    def __init__(self, message, exit_code):
+        super(ActionFailed, self).__init__(message)
         self.exit_code = exit_code
 
 
-def cli_command() -> list[str]:
-    """`t2vz-edit` on PATH, else `python -m t2vz_edit` (T2VZ_EDIT_CLI overrides)."""
-    if os.environ.get("T2VZ_EDIT_CLI"):
-        return os.environ["T2VZ_EDIT_CLI"].split()
+def cli_command(configured=None):
+    """The command that runs t2vz-edit: ``configured`` (a plugin setting), T2VZ_EDIT_CLI, or PATH.
+
+    Never the host's own Python: Blender's or Resolve's interpreter does not have the package.
+    """
+    for value in (configured, os.environ.get("T2VZ_EDIT_CLI")):
+        if value and value.strip():
+            return shlex.split(value)
     exe = shutil.which("t2vz-edit")
-    return [exe] if exe else [sys.executable, "-m", "t2vz_edit"]
+    if not exe:
+        raise ActionFailed("t2vz-edit is not on PATH; set the t2vz-edit command in the plugin's settings "
+                           "(or T2VZ_EDIT_CLI), e.g. /path/to/venv/bin/t2vz-edit", 2)
+    return [exe]
 
 
-def run_action(args: Sequence[str], on_progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
-    """Run ``t2vz-edit ARGS --progress json``; returns the final ``done`` event."""
-    proc = subprocess.Popen([*cli_command(), *args, "--progress", "json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    final: dict = {}
-    for line in proc.stdout:
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a library printed something; only JSON lines are events
-        if event.get("event") == "progress" and on_progress:
-            on_progress(event["stage"], event["done"], event["total"])
-        elif event.get("event") in ("done", "error"):
-            final = event
-    stderr = proc.stderr.read()
-    code = proc.wait()
-    if code != 0:
-        message = final.get("message") or (stderr.strip().splitlines() or ["t2vz-edit failed"])[-1]
-        raise ActionFailed(message.removeprefix("error: "), code)
-    return final
-
-
-def restyle_clip(path: str, *, preset: Optional[str] = None, instruction: Optional[str] = None,
-                 output: Optional[str] = None, frame_range: Optional[str] = None, extra: Sequence[str] = (),
-                 on_progress: Optional[Callable[[str, int, int], None]] = None) -> str:
-    """The "restyle this clip" action: returns the render's path."""
-    args = ["restyle", path]
+def restyle_args(source, preset=None, instruction=None, output=None, frame_range=None, extra=()):
+    """Arguments of ``t2vz-edit restyle`` for one clip."""
+    args = ["restyle", source]
     for flag, value in (("--preset", preset), ("--instruction", instruction), ("-o", output),
                         ("--range", frame_range)):
         if value:
             args += [flag, value]
-    return run_action([*args, *extra], on_progress)["output"]
+    return args + list(extra)
+
+
+def _stderr_message(lines, code):
+    """The CLI's one-line error from its stderr (``error: ...``, or the text of a usage-error box)."""
+    for line in reversed(lines):
+        if line.startswith("error: "):
+            return line[len("error: "):]
+    text = [line.strip(" \u2502\u256d\u256e\u2570\u256f\u2500") for line in lines]
+    text = [line for line in text if line and line != "Error"]
+    return text[-1] if text else "t2vz-edit exited with code {}".format(code)
+
+
+class ActionProcess(object):
+    """One CLI run in the background: ``poll()`` for events, ``cancel()`` to stop it.
+
+    ``outputs`` are the files the action was asked to write; a cancel removes those that did not
+    exist before the run, their sidecars and any partial files beside them, so nothing partial
+    is left.
+    """
+
+    def __init__(self, args, cli=None, env=None, outputs=()):
+        self.command = cli_command(cli) + list(args) + ["--progress", "json"]
+        # only files that do not exist yet are this run's to remove on cancel
+        self.outputs = [os.path.abspath(p) for p in outputs if not os.path.exists(p)]
+        self.final = None  # the `done` or `error` event
+        self.cancelled = False
+        self._queue = queue.Queue()
+        self._stderr = []
+        kwargs = {"start_new_session": True} if os.name == "posix" else {
+            "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        self._proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      universal_newlines=True, env=env, **kwargs)
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
+
+    def _read_stdout(self):
+        for line in self._proc.stdout:
+            try:
+                event = parse_event(line)
+            except ValueError as exc:  # ProtocolError: a newer CLI than this plugin
+                event = {"event": "error", "message": str(exc), "exit_code": 2}
+            if event is not None:
+                self._queue.put(event)
+
+    def _read_stderr(self):
+        for line in self._proc.stderr:
+            self._stderr.append(line.rstrip("\n"))
+
+    def poll(self):
+        """Events that arrived since the last call (never blocks)."""
+        events = []
+        while True:
+            try:
+                event = self._queue.get_nowait()
+            except queue.Empty:
+                return events
+            if event["event"] in ("done", "error"):
+                self.final = event
+            events.append(event)
+
+    @property
+    def running(self):
+        """True while the CLI runs or its output has not been read to the end."""
+        return self._proc.poll() is None or any(r.is_alive() for r in self._readers) or not self._queue.empty()
+
+    @property
+    def returncode(self):
+        """The CLI's exit code, None while it runs."""
+        return self._proc.poll()
+
+    def result(self):
+        """After the run: the ``done`` event, or ActionFailed with the CLI's one-line error."""
+        code = self._proc.wait()
+        for reader in self._readers:
+            reader.join()
+        self.poll()
+        if self.cancelled:
+            raise ActionFailed("cancelled; nothing was written", 130)
+        final = self.final or {}
+        if code != 0 or final.get("event") != "done":
+            message = final.get("message") or _stderr_message(self._stderr, code)
+            raise ActionFailed(message, code or 1)
+        return final
+
+    def wait(self, on_event=None, interval_sec=0.1):
+        """Block until the run ends, passing each event to ``on_event``; returns :meth:`result`."""
+        while self.running:
+            for event in self.poll():
+                if on_event:
+                    on_event(event)
+            self._proc_wait(interval_sec)
+        for event in self.poll():
+            if on_event:
+                on_event(event)
+        return self.result()
+
+    def _proc_wait(self, timeout):
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def cancel(self, grace_sec=CANCEL_GRACE_SEC):
+        """Stop the CLI (Ctrl-C, then kill) and remove everything it was to write."""
+        self.cancelled = True
+        if self._proc.poll() is None:
+            self._interrupt()
+            try:
+                self._proc.wait(grace_sec)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        for reader in self._readers:
+            reader.join()
+        self.remove_outputs()
+
+    def _interrupt(self):
+        if os.name == "posix":
+            os.killpg(self._proc.pid, signal.SIGINT)  # the CLI's own group: it and any workers it started
+        else:
+            self._proc.send_signal(signal.CTRL_BREAK_EVENT)
+
+    def remove_outputs(self):
+        """Remove the declared outputs, their sidecars and partial files (names only this run used)."""
+        for out in self.outputs:
+            stem, ext = os.path.splitext(os.path.basename(out))
+            partials = glob.glob(os.path.join(glob.escape(os.path.dirname(out)),
+                                              ".{}.t2vz-partial-*{}".format(glob.escape(stem), ext)))
+            for path in [out, out + ".json"] + partials:
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                elif os.path.exists(path):
+                    os.remove(path)
+
+
+def run_action(args, on_progress=None, cli=None, env=None):
+    """Run ``t2vz-edit ARGS --progress json`` to the end; returns the final ``done`` event."""
+    def on_event(event):
+        if event["event"] == "progress" and on_progress:
+            on_progress(event["stage"], event["done"], event["total"])
+    return ActionProcess(args, cli=cli, env=env).wait(on_event)
+
+
+def restyle_clip(path, preset=None, instruction=None, output=None, frame_range=None, extra=(),
+                 on_progress=None, cli=None):
+    """The "restyle this clip" action: returns the render's absolute path."""
+    args = restyle_args(path, preset, instruction, output, frame_range, extra)
+    return run_action(args, on_progress, cli=cli)["output"]

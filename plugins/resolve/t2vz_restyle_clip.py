@@ -1,38 +1,35 @@
-"""DaVinci Resolve script: restyle the clip under the playhead and import the render next to it.
+"""DaVinci Resolve (Studio) script: restyle the clip under the playhead and put the render above it.
 
-Install: copy this file and ../t2vz_action.py into Resolve's Scripts/Edit folder
-(e.g. ~/.local/share/DaVinciResolve/Fusion/Scripts/Edit/), then Workspace → Scripts → t2vz_restyle_clip.
-Set T2VZ_PRESET (default "watercolor") or T2VZ_INSTRUCTION to choose the look.
-Resolve passes `resolve` (its scripting API) into the script's globals.
+Install: copy the plugins/ folder (this folder and the t2vz_*.py files beside it) into Resolve's
+Scripts/Edit folder, e.g. ~/.local/share/DaVinciResolve/Fusion/Scripts/Edit/t2vz/, then
+Workspace > Scripts > t2vz_restyle_clip. Settings come from the environment:
+T2VZ_EDIT_CLI (the t2vz-edit command), T2VZ_PRESET (default watercolor) or T2VZ_INSTRUCTION,
+T2VZ_TRACK (video track of the clip, default 1), T2VZ_HANDLES (default 12), T2VZ_RENDER_FOLDER.
+Resolve passes `resolve` (its scripting API) into the script's globals. Python 3.6 compatible.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from t2vz_resolve import ResolveError, restyle_clip_under_playhead  # noqa: E402
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from t2vz_action import ActionFailed, restyle_clip  # noqa: E402
+from t2vz_action import ActionFailed  # noqa: E402
 
 
-def main(resolve) -> None:
-    project = resolve.GetProjectManager().GetCurrentProject()
-    timeline = project.GetCurrentTimeline()
-    item = timeline.GetCurrentVideoItem()
-    if item is None:
-        print("t2vz-edit: put the playhead over a video clip first")
-        return
-    media = item.GetMediaPoolItem()
-    path = media.GetClipProperty("File Path")
-    start, end = item.GetLeftOffset(), item.GetLeftOffset() + item.GetDuration()
-    instruction = os.environ.get("T2VZ_INSTRUCTION")
+def main(resolve):
+    instruction = os.environ.get("T2VZ_INSTRUCTION") or None
     try:
-        out = restyle_clip(path, preset=None if instruction else os.environ.get("T2VZ_PRESET", "watercolor"),
-                           instruction=instruction, frame_range=f"{start}-{end}",
-                           on_progress=lambda s, d, t: print(f"t2vz-edit {s}: {d}/{t}"))
-    except ActionFailed as exc:
-        print(f"t2vz-edit failed: {exc}")
-        return
-    project.GetMediaPool().ImportMedia([out])
-    print(f"t2vz-edit: imported {out}")
+        render, track = restyle_clip_under_playhead(
+            resolve, track_index=int(os.environ.get("T2VZ_TRACK", "1")),
+            preset=None if instruction else os.environ.get("T2VZ_PRESET", "watercolor"), instruction=instruction,
+            handles=int(os.environ.get("T2VZ_HANDLES", "12")), render_folder=os.environ.get("T2VZ_RENDER_FOLDER"),
+            on_progress=lambda stage, done, total: print("t2vz-edit {}: {}/{}".format(stage, done, total)))
+    except (ActionFailed, ResolveError, ValueError) as exc:
+        print("t2vz-edit failed: {}".format(exc))
+        return False
+    print("t2vz-edit: placed {} on V{}".format(render, track))
+    return True
 
 
 if "resolve" in globals():

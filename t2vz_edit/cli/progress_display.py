@@ -2,9 +2,10 @@
 
 Every long command takes ``--progress rich|json|none`` and passes ``display.callback`` down as
 the one progress callback ``(stage, done, total)``. JSON lines go to stdout, one object per
-event: ``{"event": "progress", "stage": "engine", "done": 12, "total": 48}``; a final
-``{"event": "done", ...}`` or ``{"event": "error", "message": ..., "exit_code": ...}`` is printed
-by the command.
+event: ``{"event": "progress", "v": 1, "time": 1764700000.25, "stage": "engine", "done": 12,
+"total": 48}``; a final ``{"event": "done", ...}`` (``output``/``previews`` as absolute paths) or
+``{"event": "error", "message": ..., "exit_code": ...}`` is printed by the command. The contract
+for plugins (version field, timestamps, which events exist) is plugins/README.md.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import typer
@@ -23,9 +25,23 @@ progress_option = typer.Option(
 )
 
 
+# Version of the JSON-lines plugin protocol (plugins/README.md); bump when a field changes meaning.
+PROTOCOL_VERSION = 1
+_PATH_FIELDS = ("output", "previews")  # `done` fields that name files: sent absolute
+
+
+def _absolute(value):
+    if isinstance(value, (list, tuple)):
+        return [_absolute(v) for v in value]
+    return str(Path(value).absolute()) if value not in (None, "") else value
+
+
 def emit_json(event: str, **fields) -> None:
-    """One JSON line on stdout (flushed, for plugins reading a pipe)."""
-    sys.stdout.write(json.dumps({"event": event, **fields}, default=str) + "\n")
+    """One JSON line on stdout (flushed, for plugins reading a pipe): event, protocol version, wall time."""
+    if event == "done":
+        fields = {k: _absolute(v) if k in _PATH_FIELDS else v for k, v in fields.items()}
+    line = {"event": event, "v": PROTOCOL_VERSION, "time": round(time.time(), 3), **fields}
+    sys.stdout.write(json.dumps(line, default=str) + "\n")
     sys.stdout.flush()
 
 

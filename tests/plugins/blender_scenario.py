@@ -1,0 +1,150 @@
+"""Runs INSIDE the real bpy wheel (its own venv): install the built extension, restyle strips, report.
+
+Usage: python blender_scenario.py CONFIG.json → writes the results JSON named in the config.
+``bpy`` as a module has no event loop, so the "steps" cases call the operator's steps
+(start_job, then job_step until it is done) the way its timer would; the "operator" case calls
+the registered operator itself, which runs to the end in background mode.
+"""
+import importlib
+import json
+import os
+import sys
+import time
+
+import bpy
+
+EXT = "bl_ext.user_default.t2vz_vse"
+SOURCE = dict(channel=2, frame_start=10, frame_offset_start=7, frame_final_duration=12)
+
+
+def install(zip_path):
+    result = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default",
+                                                      enable_on_install=True)
+    assert result == {"FINISHED"}, result
+    return bpy.context.preferences.addons[EXT].preferences
+
+
+def strips_of(scene):
+    editor = scene.sequence_editor
+    return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
+def build_scene(scene, clip, size):
+    """23.976 scene: the movie on ch2 (in-point offset 7), blockers on ch3 (overlaps) and ch4 (handles only).
+
+    The bpy wheel is built without Audaspace, so no sound strip can be made here; the test checks
+    that placing the render adds exactly one (movie) strip.
+    """
+    scene.render.fps, scene.render.fps_base = 24, 1.001
+    scene.render.resolution_x, scene.render.resolution_y = size
+    scene.render.resolution_percentage = 100
+    scene.view_settings.view_transform = "Standard"
+    scene.render.image_settings.file_format = "PNG"
+    scene.sequence_editor_clear()  # every case starts from the same fresh edit
+    scene.sequence_editor_create()
+    strips = strips_of(scene)
+    movie = strips.new_movie("source", clip, SOURCE["channel"], SOURCE["frame_start"])
+    movie.frame_offset_start = SOURCE["frame_offset_start"]
+    movie.frame_final_duration = SOURCE["frame_final_duration"]
+    for name, channel, start, end in (("busy_above", 3, 20, 26), ("after_on_4", 4, 30, 36)):
+        if bpy.app.version >= (5, 0, 0):  # 5.0 takes a length instead of frame_end
+            strips.new_effect(name=name, type="COLOR", channel=channel, frame_start=start, length=end - start)
+        else:
+            strips.new_effect(name=name, type="COLOR", channel=channel, frame_start=start, frame_end=end)
+    scene.sequence_editor.active_strip = movie
+    return movie
+
+
+def describe(strip):
+    keys = ("name", "channel", "frame_start", "frame_offset_start", "frame_final_start", "frame_final_end",
+            "frame_final_duration", "type")
+    out = {key: getattr(strip, key) for key in keys}
+    out["filepath"] = getattr(strip, "filepath", None)
+    return out
+
+
+def run_steps(scene, job_module, prefs, texts):
+    job = job_module.start_job(scene, scene.t2vz, prefs, "")
+    state = "RUNNING"
+    while state == "RUNNING":
+        time.sleep(0.05)
+        state = job_module.job_step(scene, job)
+        if job.progress.stage and (not texts or texts[-1] != job.progress.text()):
+            texts.append(job.progress.text())
+    return job, state
+
+
+def run_cancel(scene, job_module, prefs, texts):
+    job = job_module.start_job(scene, scene.t2vz, prefs, "")
+    deadline = time.time() + 300
+    while job.progress.stage != "denoise" and time.time() < deadline:  # cancel mid-render
+        time.sleep(0.05)
+        assert job_module.job_step(scene, job) == "RUNNING", job.error
+    texts.append(job.progress.text())
+    job_module.cancel_job(job)
+    return job, "CANCELLED"
+
+
+def render_frames(scene, placed, png_dir, tag):
+    """PNG of the first and last visible frames with the render shown and with it muted."""
+    out = {}
+    for which, frame in (("first", placed.frame_final_start), ("last", placed.frame_final_end - 1)):
+        for muted in (False, True):
+            placed.mute = muted
+            scene.frame_current = frame
+            path = os.path.join(png_dir, "{}_{}_{}.png".format(tag, which, "source" if muted else "render"))
+            scene.render.filepath = path
+            bpy.ops.render.render(write_still=True, scene=scene.name)
+            out["{}_{}".format(which, "source" if muted else "render")] = path
+    placed.mute = False
+    return out
+
+
+def run_case(case, config, prefs):
+    scene = bpy.context.scene  # the operator and the sequencer render both use the context scene
+    movie = build_scene(scene, config["clip"], config["size"])
+    before = {s.name for s in strips_of(scene)}
+    prefs.renderer = case["renderer"]
+    prefs.extra_args = case.get("extra_args", "")
+    scene.t2vz.handles = case["handles"]
+    scene.t2vz.instruction = case.get("instruction", "")
+    scene.t2vz.preset = case.get("preset", "")
+    job_module = importlib.import_module(EXT + ".job")
+    texts, result = [], {"name": case["name"]}
+    if case["how"] == "operator":
+        result["operator"] = sorted(bpy.ops.t2vz.restyle_strip())
+        job = None
+    elif case["how"] == "cancel":
+        job, result["state"] = run_cancel(scene, job_module, prefs, texts)
+        result["output_exists"] = os.path.exists(job.output)
+        result["exit_code"] = job.process.returncode
+    else:
+        job, result["state"] = run_steps(scene, job_module, prefs, texts)
+        result["error"] = job.error
+    added = [s for s in strips_of(scene) if s.name not in before]
+    result.update(progress=texts, added=[describe(s) for s in added], source=describe(movie),
+                  render_folder_files=sorted(os.listdir(config["render_folder"])))
+    if job is not None:
+        result["rendered"] = list(job.rendered)
+    if len(added) == 1 and case.get("render_png"):
+        result["pngs"] = render_frames(scene, added[0], config["png_dir"], case["name"])
+    return result
+
+
+def main():
+    config = json.load(open(sys.argv[-1]))
+    prefs = install(config["zip"])
+    prefs.cli, prefs.render_folder = config["cli"], config["render_folder"]
+    results = {"blender": bpy.app.version_string, "cases": []}
+    for case in config["cases"]:
+        results["cases"].append(run_case(case, config, prefs))
+    with open(config["results"], "w") as handle:
+        json.dump(results, handle, indent=1)
+    sys.stdout.flush()
+    # The bpy 4.2 module crashes (SIGSEGV) at interpreter exit while any Python-defined class is
+    # registered: a one-operator script reproduces it, 5.0 does not. Results are written; leave.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
