@@ -70,3 +70,9 @@ def blender_ext(python: Path) -> Path:
     if len(found) != 1:
         raise RuntimeError(f"expected one blender_ext.py under {site}, found {found}")
     return found[0]
+
+
+if __name__ == "__main__":  # CI builds the venvs up front: python tests/plugins/bpy_env.py [VERSION...]
+    for wanted in sys.argv[1:] or BPY_VERSIONS:
+        started = time.monotonic()
+        print(f"bpy {wanted}: {bpy_python(wanted)} ready in {time.monotonic() - started:.0f}s", flush=True)

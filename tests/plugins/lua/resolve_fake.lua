@@ -1,0 +1,20 @@
+-- A recorded FAKE of the few Resolve scripting calls the Lua entry script makes (Resolve cannot be
+-- installed here). Usage: lua5.1 resolve_fake.lua SCRIPT.lua; prints CALL lines. Export writes
+-- $FAKE_OTIO_TEXT as the exported timeline.
+calls = {}
+local function rec(name) calls[#calls + 1] = name end
+local timeline = {}
+function timeline:GetName() rec("GetName"); return "Edit 1" end
+function timeline:Export(path, kind) rec("Export"); local f = io.open(path, "w"); f:write(os.getenv("FAKE_OTIO_TEXT") or ""); f:close(); return kind == "EXPORT_OTIO" end
+local pool = {}
+function pool:ImportTimelineFromFile(path, opts) rec("ImportTimelineFromFile " .. path .. " " .. opts.timelineName); return {name = opts.timelineName} end
+local project = {}
+function project:GetCurrentTimeline() rec("GetCurrentTimeline"); return timeline end
+function project:GetMediaPool() rec("GetMediaPool"); return pool end
+function project:SetCurrentTimeline(t) rec("SetCurrentTimeline " .. t.name); return true end
+local manager = {}
+function manager:GetCurrentProject() rec("GetCurrentProject"); return project end
+resolve = {EXPORT_OTIO = "EXPORT_OTIO"}
+function resolve:GetProjectManager() rec("GetProjectManager"); return manager end
+dofile(arg[1])
+for _, c in ipairs(calls) do print("CALL " .. c) end

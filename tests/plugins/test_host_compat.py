@@ -1,0 +1,85 @@
+"""Code that runs inside hosts: Python 3.6 (Resolve's documented minimum) and the free edition's Lua entry script.
+
+Both interpreters are outside the project's environment; a test whose interpreter is absent
+says so in its skip reason (python3.6 via pyenv, lua5.1 via `apt install lua5.1`).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST_FILES = sorted(str(p) for p in [*ROOT.glob("plugins/*.py"), *ROOT.glob("plugins/resolve/*.py")]
+                    if p.name != "build_blender_extension.py") + [str(Path(__file__).with_name("resolve_fake.py"))]
+PY36 = os.environ.get("T2VZ_PY36") or next(  # pyenv's own build first: its shim refuses unselected versions
+    iter(sorted(Path("~/.pyenv/versions").expanduser().glob("3.6*/bin/python3.6"))), None) or shutil.which("python3.6")
+LUA = shutil.which("lua5.1")
+CLI = f"{sys.executable} -m t2vz_edit"
+
+PY36_SCRIPT = r'''
+import doctest, os, sys
+sys.path[:0] = [os.path.join(ROOT, "plugins"), os.path.join(ROOT, "plugins", "resolve"), TESTS]
+import t2vz_protocol, t2vz_ranges, t2vz_resolve, t2vz_restyle_clip
+from resolve_fake import FakeResolve, FakeTimeline, Recorder, add_clip
+for module in (t2vz_protocol, t2vz_ranges, t2vz_resolve):
+    assert doctest.testmod(module).failed == 0, module
+timeline = FakeTimeline(Recorder(), "Edit", 24, 86400)
+add_clip(timeline, 1, CLIP, "25.000", 48, 86400, left_offset=0, duration=24)
+timeline.playhead = 86410
+os.environ.update(T2VZ_EDIT_CLI=CLI, T2VZ_PRESET="no-such-look")
+assert t2vz_restyle_clip.main(FakeResolve(timeline, lambda path: None)) is False
+assert "AddTrack" not in timeline.rec.methods() and len(timeline.tracks) == 1
+print("py36 ok", sys.version_info[:2])
+'''
+
+
+@pytest.mark.skipif(PY36 is None, reason="python3.6 not found (set T2VZ_PY36); host code checked under 3.11 only")
+def test_host_code_runs_under_python_36(tmp_path):
+    from t2vz_edit.media.synth import make_clip
+
+    clip = make_clip(tmp_path / "c.mov", frames=48, width=64, height=48, rate=Fraction(25))
+    subprocess.run([str(PY36), "-m", "py_compile", *HOST_FILES], check=True)
+    header = f"ROOT, TESTS, CLIP, CLI = {str(ROOT)!r}, {str(Path(__file__).parent)!r}, {str(clip)!r}, {CLI!r}\n"
+    out = subprocess.run([str(PY36), "-c", header + PY36_SCRIPT], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "py36 ok (3, 6)" in out.stdout, out.stdout + out.stderr
+    assert "t2vz-edit failed: unknown preset" in out.stdout
+
+
+def _lua(tmp_path, otio_text, **env):
+    script = ROOT / "plugins" / "resolve" / "t2vz_restyle_timeline.lua"
+    full = {**os.environ, "T2VZ_EDIT_CLI": CLI, "T2VZ_RENDER_FOLDER": str(tmp_path / "rt"), "FAKE_OTIO_TEXT": otio_text,
+            **env}
+    return subprocess.run([LUA, str(Path(__file__).parent / "lua" / "resolve_fake.lua"), str(script)],
+                          capture_output=True, text=True, timeout=600, env=full).stdout
+
+
+@pytest.mark.skipif(LUA is None, reason="lua5.1 not installed (apt install lua5.1); the Lua entry script is untested")
+def test_lua_entry_script_restyles_the_timeline_through_otio(tmp_path):
+    from t2vz_edit.media.synth import make_clip
+
+    clip = make_clip(tmp_path / "A001.mov", frames=24, width=64, height=48, rate=Fraction(24))
+    timeline = otio.schema.Timeline(name="Edit 1")
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    track.append(otio.schema.Clip(name="A001", media_reference=otio.schema.ExternalReference(target_url=str(clip)),
+                                  source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(4, 24),
+                                                                       otio.opentime.RationalTime(12, 24))))
+    timeline.tracks.append(track)
+    out = _lua(tmp_path, otio.adapters.write_to_string(timeline), T2VZ_SELECT="all", T2VZ_EXTRA="--renderer trim")
+    (imported,) = [line for line in out.splitlines() if line.startswith("CALL ImportTimelineFromFile")]
+    path = imported.split()[2]
+    assert imported.endswith("Edit 1 (t2vz)") and "CALL SetCurrentTimeline Edit 1 (t2vz)" in out, out
+    assert len(otio.adapters.read_from_file(path).video_tracks()) == 2
+
+
+@pytest.mark.skipif(LUA is None, reason="lua5.1 not installed (apt install lua5.1); the Lua entry script is untested")
+def test_lua_entry_script_shows_the_error_and_imports_nothing(tmp_path):
+    out = _lua(tmp_path, "")  # an empty export: the CLI refuses it
+    assert "t2vz-edit failed: " in out and "cannot read as otio" in out, out
+    assert "ImportTimelineFromFile" not in out
