@@ -102,5 +102,27 @@ def test_melt_plays_every_clip_at_its_record_range(tmp_path, rate_name):
                                .start_time.value_rescaled_to(float(rate)))
             assert read_frame_number(got) == CODE_BASE[name] + _media_frame(original, k, rate)[2], (name, record)
         checked.add((name, "renders" in path))
+    _check_dissolve_mixes(placed, rate, frames, media_frames)
     # every clip was seen: the originals that stay visible and every render
     assert {("shotA", False), ("shotB", False), ("shotC", True), ("shotD", True), ("shotE", True)} <= checked
+
+
+def _check_dissolve_mixes(timeline, rate: Fraction, frames, media_frames) -> None:
+    """Halfway through each dissolve melt shows both clips mixed: closer to their average than
+    to either (outgoing frames continue past the cut, incoming ones start before it)."""
+    r = float(rate)
+    for transition in timeline.find_children(descended_from_type=otio.schema.Transition):
+        track = transition.parent()
+        index = track.index(transition)
+        outgoing, incoming = track[index - 1], track[index + 1]
+        span = track.transformed_time_range(track.range_of_child(transition), timeline.tracks)
+        middle = round(span.start_time.value_rescaled_to(r)) + round(span.duration.value_rescaled_to(r)) // 2
+        sides = []
+        for clip in (outgoing, incoming):
+            start = round(clip.transformed_time_range(clip.trimmed_range(), timeline.tracks).start_time
+                          .value_rescaled_to(r))
+            _, path, media_index = _media_frame(clip, middle - start, rate)
+            sides.append(media_frames.setdefault(path, _decode(path))[media_index].astype(np.float32))
+        got = frames[middle].astype(np.float32)
+        to_mix = np.abs(got - (sides[0] + sides[1]) / 2).mean()
+        assert to_mix < min(np.abs(got - sides[0]).mean(), np.abs(got - sides[1]).mean()) / 2, to_mix
