@@ -16,8 +16,8 @@ import numpy as np
 
 from t2vz_edit.conditions.base import Annotator, Param, files_id, frame_bounds, to_frame_size
 from t2vz_edit.conditions.weights import resolve_weights
+from t2vz_edit.spec.edit_spec import DEFAULT_DEPTH_MODEL
 
-DEFAULT_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 REQUIRED = ("config.json", "preprocessor_config.json")
 
 

@@ -19,12 +19,8 @@ import torch.nn.functional as F
 
 from t2vz_edit.spec.errors import UsageError
 
+# Built-ins register through this entry-point group too (pyproject.toml): one list, no twin here.
 GROUP = "t2vz_edit.mask_providers"
-BUILTIN = {
-    "motion": "t2vz_edit.engine.masks:MotionMasks",
-    "depth": "t2vz_edit.engine.masks:DepthMasks",
-    "depth_model": "t2vz_edit.engine.masks_neural:DepthModelMasks",
-}
 
 
 @dataclass
@@ -43,9 +39,8 @@ class MaskProvider(Protocol):
 
 
 def available_providers() -> dict[str, EntryPoint]:
-    found = {name: EntryPoint(name, value, GROUP) for name, value in BUILTIN.items()}
-    found.update({ep.name: ep for ep in entry_points(group=GROUP)})
-    return found
+    """Every mask provider, built-in or plugin, by name (nothing imported yet)."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
 def load_provider(name: str, **options: Any) -> MaskProvider:
@@ -100,4 +95,4 @@ class DepthMasks:
 
 
 __all__ = ["MaskRequest", "MaskProvider", "available_providers", "load_provider", "MotionMasks", "DepthMasks",
-           "GROUP", "BUILTIN"]
+           "GROUP"]

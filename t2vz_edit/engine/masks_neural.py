@@ -12,9 +12,8 @@ from pathlib import Path
 import torch
 
 from t2vz_edit.engine.masks import DepthMasks, MaskRequest
+from t2vz_edit.spec.edit_spec import DEFAULT_DEPTH_MODEL
 from t2vz_edit.spec.errors import ModelError, UsageError
-
-DEFAULT_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 
 
 def _folder(source: str) -> Path:

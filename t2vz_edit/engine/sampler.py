@@ -18,13 +18,17 @@ from typing import Callable, Sequence
 import torch
 
 from t2vz_edit.engine.attention import CrossFrameContext
+from t2vz_edit.spec.errors import UsageError
 
 # eps_fn(latents (n, C, h, w), t, positions) -> guided noise prediction (n, C, h, w)
 EpsFn = Callable[[torch.Tensor, torch.Tensor, Sequence[int]], torch.Tensor]
 # on_step(step_index, latents) -> latents, called after each scheduler step
 StepHook = Callable[[int, torch.Tensor], torch.Tensor]
 
-_SCHEDULER_CLASSES = {
+# The one scheduler registry: EditSpec's name -> (diffusers class, settings on top of the model's
+# own schedule config). DPM-Solver++ and PNDM without PRK steps are what SD1.5 users mean by
+# "dpmpp_2m" and "pndm". Names are checked against it before models load (pipeline/spec_builder).
+SCHEDULERS: dict[str, tuple[str, dict]] = {
     "ddim": ("DDIMScheduler", {}),
     "euler_a": ("EulerAncestralDiscreteScheduler", {}),
     "euler": ("EulerDiscreteScheduler", {}),
@@ -36,10 +40,12 @@ _PURPOSES = {"initial": 1, "renoise": 2, "step": 3}
 
 
 def make_scheduler(name: str, base_config: dict):
-    """A fresh diffusers scheduler of kind ``name`` (see EditSpec SCHEDULERS) on the model's betas."""
+    """A fresh diffusers scheduler of kind ``name`` (a key of :data:`SCHEDULERS`) on the model's betas."""
     import diffusers
 
-    cls_name, extra = _SCHEDULER_CLASSES[name]
+    if name not in SCHEDULERS:
+        raise UsageError(f"scheduler {name!r} is not known; use --scheduler with one of {', '.join(SCHEDULERS)}")
+    cls_name, extra = SCHEDULERS[name]
     return getattr(diffusers, cls_name).from_config(dict(base_config), **extra)
 
 
@@ -132,4 +138,4 @@ def denoise(eps_fn: EpsFn, latents: torch.Tensor, scheduler, timesteps: torch.Te
     return latents
 
 
-__all__ = ["FrameNoise", "make_scheduler", "frame_seed", "predict", "denoise", "EpsFn"]
+__all__ = ["FrameNoise", "SCHEDULERS", "make_scheduler", "frame_seed", "predict", "denoise", "EpsFn"]

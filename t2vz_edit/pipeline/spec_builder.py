@@ -53,7 +53,33 @@ def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
     data.update(overrides)
     if "controls" in overrides:
         data["controls"] = list(overrides["controls"])
-    return EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options")
+    return preflight(EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options"))
+
+
+def preflight(spec: EditSpec) -> EditSpec:
+    """Check the names a spec uses against the registries that implement them, before anything loads.
+
+    The spec checks syntax and ranges; which control kinds, schedulers and mask providers exist is
+    known only to the layers that implement them (built-ins and plugins, through entry points).
+    """
+    from t2vz_edit.conditions.registry import available_kinds
+    from t2vz_edit.engine.masks import available_providers
+    from t2vz_edit.engine.sampler import SCHEDULERS
+
+    if spec.resolved_scheduler not in SCHEDULERS:
+        raise UsageError(f"scheduler {spec.resolved_scheduler!r} is not known; use --scheduler with one of "
+                         f"{', '.join(SCHEDULERS)}")
+    kinds = available_kinds()
+    for c in spec.controls:
+        if c.kind not in kinds:
+            raise UsageError(f"unknown control kind {c.kind!r}; use --control with one of: {', '.join(kinds)}")
+        if not c.resolved_model:
+            raise UsageError(f"control {c.kind}: this kind has no default ControlNet; give its model "
+                             "(model = \"...\" in the preset's [[controls]] table)")
+    if spec.smooth_background and spec.mask_provider not in available_providers():
+        raise UsageError(f"mask provider {spec.mask_provider!r} is not known; use one of "
+                         f"{', '.join(sorted(available_providers()))}")
+    return spec
 
 
 def _mode_of(overrides: dict[str, Any]) -> str:
@@ -85,4 +111,4 @@ def spec_from_sidecar(sidecar: dict, path: str | Path) -> tuple[EditSpec, dict]:
     if "spec" not in provenance:
         raise UsageError(f"{path}: this sidecar records no edit spec (not a restyle render); "
                          "pass the .json written beside a `t2vz-edit restyle` output")
-    return EditSpec.from_dict(provenance["spec"], source=str(path)), provenance
+    return preflight(EditSpec.from_dict(provenance["spec"], source=str(path))), provenance

@@ -28,8 +28,9 @@ from t2vz_edit.spec.schedule import TRAIN_STEPS, ddim_timesteps, motion_step_ind
 SCHEMA = "EditSpec.1"
 
 MODES = ("text2video", "instruct", "controlnet")
-CONTROL_KINDS = ("canny", "pose", "depth", "softedge")
-SCHEDULERS = ("ddim", "euler_a", "euler", "dpmpp_2m", "unipc", "pndm")
+# Names of control kinds and schedulers are not listed here: they live in the registries of the
+# layers that implement them (conditions' annotators, the engine's schedulers) and are checked
+# against those in one preflight before models load (pipeline/spec_builder.py).
 CROSS_FRAME = ("anchor", "anchor+previous", "off")
 NOISE = ("per_frame", "shared")
 WARP_MODES = ("bilinear", "nearest")
@@ -41,6 +42,8 @@ DEFAULT_MODELS = {
     "controlnet": "stable-diffusion-v1-5/stable-diffusion-v1-5",
     "instruct": "timbrooks/instruct-pix2pix",
 }
+# Depth model of the depth annotator and of the neural mask provider (one default for both).
+DEFAULT_DEPTH_MODEL = "depth-anything/Depth-Anything-V2-Small-hf"
 DEFAULT_CONTROLNETS = {
     "canny": "lllyasviel/control_v11p_sd15_canny",
     "pose": "lllyasviel/control_v11p_sd15_openpose",
@@ -59,7 +62,7 @@ def _f(default: Any, help: str, **kw) -> Any:
 class ControlSpec:
     """One ControlNet condition: which annotator, which ControlNet, how strong."""
 
-    kind: str = _f("canny", f"annotator kind, one of {', '.join(CONTROL_KINDS)}")
+    kind: str = _f("canny", "annotator kind: canny, pose, depth, softedge or a plugin's")
     model: str = _f("", "ControlNet model source (hub id, folder or .safetensors); empty = default for kind")
     scale: float = _f(1.0, "conditioning scale of this ControlNet (0..2)")
     params: tuple[tuple[str, Any], ...] = _f((), "annotator parameters, e.g. (('low', 100), ('high', 200)) for canny")
@@ -69,7 +72,7 @@ class ControlSpec:
 
     @property
     def resolved_model(self) -> str:
-        return self.model or DEFAULT_CONTROLNETS[self.kind]
+        return self.model or DEFAULT_CONTROLNETS.get(self.kind, "")
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class EditSpec:
     model: str = _f("", "base model: hub id, diffusers folder or single-file .safetensors; empty = mode default")
     controls: tuple[ControlSpec, ...] = _f((), "ControlNet conditions (controlnet mode)")
     loras: tuple[LoraSpec, ...] = _f((), "LoRA files applied on top of the base model")
-    scheduler: str = _f("", f"sampler, one of {', '.join(SCHEDULERS)}; empty = mode default")
+    scheduler: str = _f("", "sampler, e.g. ddim, euler_a, dpmpp_2m (the engine's registry); empty = mode default")
     steps: int = _f(0, "denoising steps; 0 = mode default (50 text2video/instruct, 20 controlnet)")
     guidance_scale: float = _f(0.0, "text guidance scale; 0 = mode default (7.5, 9.0 for controlnet)")
     image_guidance_scale: float = _f(1.5, "image guidance scale (instruct mode)")
@@ -169,14 +172,12 @@ class EditSpec:
             _require(not self.controls, "controls", "text2video mode takes no controls")
             _range("frames", self.frames, 1, 100_000)
         for c in self.controls:
-            _one_of("control kind", c.kind, CONTROL_KINDS)
+            _require(c.kind.strip(), "controls", "each control needs a kind, e.g. --control pose")
             _range(f"scale of control {c.kind}", c.scale, 0.0, 2.0)
         kinds = [c.kind for c in self.controls]
         _require(len(kinds) == len(set(kinds)), "controls", f"each control kind at most once, got {kinds}")
 
     def _check_values(self) -> None:
-        if self.scheduler:
-            _one_of("scheduler", self.scheduler, SCHEDULERS)
         if self.noise:
             _one_of("noise", self.noise, NOISE)
         _one_of("cross_frame", self.cross_frame, CROSS_FRAME)

@@ -49,7 +49,6 @@ def test_an_unknown_version_is_refused_with_what_this_version_reads():
     (dict(mode="instruct"), "instruction"),
     (dict(mode="instruct", instruction="x", controls=(ControlSpec("canny"),)), "controls"),
     (dict(mode="controlnet", prompt="x"), "control"),
-    (dict(mode="controlnet", prompt="x", controls=(ControlSpec("scribble"),)), "scribble"),
     (dict(mode="text2video", prompt="x", size=500), "multiple of 8"),
     (dict(mode="text2video", prompt="x", t0=0.9, t1=0.8), "t0 < t1"),
     (dict(mode="warp", prompt="x"), "mode"),

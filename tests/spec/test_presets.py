@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from t2vz_edit.spec.edit_spec import CONTROL_KINDS, EditSpec
+from t2vz_edit.conditions.registry import available_kinds
+from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import PresetError
 from t2vz_edit.spec.presets import list_presets, load_preset, preset_files, shipped_presets_dir
 
@@ -33,7 +34,7 @@ def test_every_shipped_look_loads_and_validates(user_dir):
         assert (spec.instruction if spec.mode == "instruct" else spec.prompt)
         assert spec.negative_prompt and spec.model and spec.steps > 0 and spec.guidance_scale > 0
         assert spec.size % 8 == 0 and spec.chunk_size >= 1
-        assert all(c.kind in CONTROL_KINDS for c in spec.controls)
+        assert all(c.kind in available_kinds() for c in spec.controls)
         assert (spec.mode == "controlnet") == bool(spec.controls)
 
 

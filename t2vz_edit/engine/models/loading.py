@@ -18,12 +18,10 @@ from t2vz_edit.engine.models.device import resolve_device_dtype, vae_dtype
 from t2vz_edit.engine.models.sources import parse_source
 from t2vz_edit.engine.models.store import resolve_hub
 from t2vz_edit.engine.parts import EngineParts
+from t2vz_edit.engine.sampler import make_scheduler
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import ModelError
 
-SCHEDULER_CLASSES = {"ddim": "DDIMScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
-                     "euler": "EulerDiscreteScheduler", "dpmpp_2m": "DPMSolverMultistepScheduler",
-                     "unipc": "UniPCMultistepScheduler", "pndm": "PNDMScheduler"}
 
 
 def resolve_path(source_text: str) -> Path:
@@ -102,16 +100,6 @@ def load_controlnet(source_text: str):
         raise _load_error(path, "ControlNet", exc) from None
 
 
-def make_scheduler(config: Mapping[str, Any], name: str):
-    """The scheduler ``name`` (EditSpec's names) built from the model's own schedule config."""
-    import diffusers
-
-    if name not in SCHEDULER_CLASSES:
-        raise ModelError(f"scheduler {name!r} is not known; use one of {', '.join(SCHEDULER_CLASSES)}")
-    cls = getattr(diffusers, SCHEDULER_CLASSES[name])
-    return cls.from_config(dict(config))
-
-
 def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | None = None,
                controls: Mapping[str, str] | None = None, loras=(), scheduler: str | None = None,
                config_dir: Path | None = None) -> EngineParts:
@@ -141,7 +129,7 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
     for module in (parts["unet"], parts["text_encoder"], *nets.values()):
         _move(module, dev, compute)
     _move(parts["vae"], dev, vae_dtype(compute))
-    sched = make_scheduler(parts["scheduler_config"], scheduler or "ddim")
+    sched = make_scheduler(scheduler or "ddim", parts["scheduler_config"])
     return EngineParts(unet=parts["unet"], vae=parts["vae"], text_encoder=parts["text_encoder"],
                        tokenizer=parts["tokenizer"], scheduler=sched, controlnets=nets)
 
@@ -170,4 +158,4 @@ def _check_fits(unet, controlnet, kind: str) -> None:
 
 
 __all__ = ["load_parts", "load_base", "load_controlnet", "load_folder_components", "make_scheduler",
-           "resolve_path", "SCHEDULER_CLASSES"]
+           "resolve_path"]
