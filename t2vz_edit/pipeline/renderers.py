@@ -39,9 +39,9 @@ class RestyleRenderer:
     """Render through :func:`t2vz_edit.pipeline.restyle.render_spec` (diffusion).
 
     Models are loaded once and kept while the following requests name the same ones
-    (:class:`~t2vz_edit.pipeline.model_cache.ModelCache`). The pipeline writes its own
-    provenance; the request's (render key, clip, job) is merged into the sidecar afterwards so
-    re-runs can recognise the render.
+    (:class:`~t2vz_edit.pipeline.model_cache.ModelCache`). The request's provenance (render key,
+    clip, job) goes into the sidecar with the pipeline's own, written once, so re-runs can
+    recognise the render.
     """
 
     def __init__(self) -> None:
@@ -55,17 +55,13 @@ class RestyleRenderer:
 
     def __call__(self, request: RenderRequest, progress: ProgressCallback | None = None) -> RenderResult:
         from t2vz_edit.media.ranges import FrameRange
-        from t2vz_edit.media.sidecar import read_sidecar, write_sidecar
         from t2vz_edit.pipeline.restyle import render_spec
 
         Path(request.out_path).parent.mkdir(parents=True, exist_ok=True)
         result = render_spec(request.media_path, request.spec, output=request.out_path, codec=request.codec,
                              frame_range=FrameRange(request.start_frame, request.stop_frame),
-                             overwrite=True, progress=progress, parts=self.models.parts_for(request.spec))
-        data = read_sidecar(result.output)
-        data.pop("schema", None)
-        data["provenance"] = {**data.get("provenance", {}), **request.provenance}
-        write_sidecar(result.output, data)
+                             overwrite=True, progress=progress, parts=self.models.parts_for(request.spec),
+                             provenance=request.provenance)
         return RenderResult(Path(result.output), result.frame_count)
 
 

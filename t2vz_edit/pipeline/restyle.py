@@ -34,7 +34,8 @@ from t2vz_edit.media.ranges import FrameRange, resolve_range
 from t2vz_edit.media.sidecar import read_sidecar
 from t2vz_edit.pipeline.conditions_job import compute_conditions
 from t2vz_edit.pipeline.preview import PreviewWriter
-from t2vz_edit.pipeline.spec_builder import build_spec, spec_from_sidecar
+from t2vz_edit.pipeline.provenance import model_identity, render_provenance
+from t2vz_edit.pipeline.spec_builder import build_spec, preflight, spec_from_sidecar
 from t2vz_edit.quality.metrics import QualityAccumulator
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.progress import ProgressCallback
@@ -89,18 +90,24 @@ def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.Pa
 
 
 def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,
-                audio="copy", preview=False, score=True, parts=None, progress=None, preset=None) -> RestyleResult:
-    """The streaming render of ``spec`` over ``frame_range`` of ``path`` into ``output``."""
+                audio="copy", preview=False, score=True, parts=None, progress=None, preset=None,
+                provenance: dict[str, Any] | None = None) -> RestyleResult:
+    """The streaming render of ``spec`` over ``frame_range`` of ``path`` into ``output``.
+
+    ``provenance`` adds the caller's keys (a timeline's render key) to the sidecar, written once.
+    """
+    preflight(spec)                                                            # names the spec uses exist
     info = probe(path)                                                         # 2. what the clip is
     span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(info, frame_range)
     size_wh = working_size(info, spec.size)
-    provenance = _provenance(spec, preset, crf)
+    record = render_provenance(spec, preset, crf, size_wh, provenance)
     with PreviewWriter.maybe(preview, Path(output), info, span, size_wh, overwrite) as previews, \
             open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
-                        audio=audio, provenance=provenance, progress=progress) as render:  # (previews commit after it)
+                        audio=audio, provenance=record, progress=progress) as render:  # (previews commit after it)
         if parts is None:                                                      # 4. models
             from t2vz_edit.engine.models.loading import load_parts
             parts = load_parts(spec)
+        render.provenance["model_files"] = model_identity(spec)
         maps = {c.kind: compute_conditions(path, c, frame_range=span, long_side=spec.size,   # 5. control maps
                                            params=dict(c.params), progress=progress) for c in spec.controls}
         sources: collections.deque = collections.deque()
@@ -128,10 +135,3 @@ def _engine_inputs(info, span: FrameRange, spec: EditSpec, maps: dict, sources: 
         controls = {kind: m.read(chunk.start, stop) for kind, m in maps.items()} or None
         sources.extend(chunk.frames[i:i + 1] for i in range(len(chunk.frames)))
         yield EngineInput(frames=chunk.frames, controls=controls)
-
-
-def _provenance(spec: EditSpec, preset: str | None, crf: int) -> dict[str, Any]:
-    text = {"instruction": spec.instruction} if spec.mode == "instruct" else {"prompt": spec.prompt}
-    models = {"base": spec.resolved_model, **{f"controlnet_{c.kind}": c.resolved_model for c in spec.controls}}
-    return {"job": "restyle", "mode": spec.mode, **text, "seed": spec.seed, "models": models,
-            "loras": [lo.path for lo in spec.loras], "preset": preset, "crf": crf, "spec": spec.to_dict()}
