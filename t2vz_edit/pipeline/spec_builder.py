@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
-from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.errors import PresetError, UsageError
 from t2vz_edit.spec.parse import split_scale
 from t2vz_edit.spec.presets import load_preset
 
@@ -44,8 +44,10 @@ def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
     if overrides.get("instruction") and overrides.get("controls"):
         raise UsageError("--instruction cannot be combined with --control: instructions edit with "
                          "Instruct-Pix2Pix, controls drive ControlNet with --prompt; choose one")
+    where = None
     if preset:
-        data = load_preset(preset)[0].to_dict()
+        base, meta = load_preset(preset)
+        data, where = base.to_dict(), meta.path
         if "mode" not in overrides:
             overrides = _switch_mode_if_asked(data["mode"], overrides)
     else:
@@ -53,7 +55,13 @@ def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
     data.update(overrides)
     if "controls" in overrides:
         data["controls"] = list(overrides["controls"])
-    return preflight(EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options"))
+    spec = EditSpec.from_dict(data, source=f"preset {preset}" if preset else "options")
+    try:
+        return preflight(spec)
+    except UsageError as exc:
+        if where is None:
+            raise
+        raise PresetError(str(exc), path=where) from None
 
 
 def preflight(spec: EditSpec) -> EditSpec:

@@ -59,9 +59,7 @@ def test_user_folder_overrides_shipped_by_name(user_dir):
 
 @pytest.mark.parametrize("body, key, allowed", [
     ('mode = "paint"\ninstruction = "x"', "mode", "text2video, instruct, controlnet"),
-    ('mode = "controlnet"\nprompt = "x"\n[[controls]]\nkind = "scribble"', "control kind", "canny, pose, depth, softedge"),
     ('mode = "instruct"\ninstruction = "x"\nsampler = "ddim"', "sampler", "allowed: mode, prompt"),
-    ('mode = "instruct"\ninstruction = "x"\nscheduler = "heun"', "scheduler", "ddim, euler_a"),
     ('mode = "instruct"\ninstruction = "x"\nsteps = "many"', "steps", "must be a number"),
 ])
 def test_invalid_preset_names_file_key_and_allowed_values(user_dir, body, key, allowed):
@@ -114,3 +112,19 @@ def test_cli_unknown_preset_is_one_line_exit_2(user_dir):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "unknown preset 'vaporwave'" in r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("body, key, allowed", [
+    ('mode = "controlnet"\nprompt = "x"\n[[controls]]\nkind = "scribble"', "control kind", "canny, depth, pose"),
+    ('mode = "instruct"\ninstruction = "x"\nscheduler = "heun"', "scheduler", "ddim, euler_a"),
+])
+def test_preset_names_are_checked_against_the_registries(user_dir, body, key, allowed):
+    from t2vz_edit.pipeline.spec_builder import build_spec
+
+    path = user_dir / "broken.toml"
+    path.write_text(body + '\n[preset]\ndescription = "d"\n')
+    with pytest.raises(PresetError) as err:
+        build_spec("broken")
+    message = str(err.value)
+    assert str(path) in message and key in message and allowed in message
+    assert "\n" not in message
