@@ -31,13 +31,14 @@ from t2vz_edit.media.decode import iter_chunks, working_size
 from t2vz_edit.media.encode import open_render
 from t2vz_edit.media.probe import probe
 from t2vz_edit.media.ranges import FrameRange, resolve_range
-from t2vz_edit.media.sidecar import read_sidecar
+from t2vz_edit.media.sidecar import read_sidecar, render_fields
 from t2vz_edit.pipeline.conditions_job import compute_conditions
 from t2vz_edit.pipeline.preview import PreviewWriter
 from t2vz_edit.pipeline.provenance import model_identity, render_provenance
 from t2vz_edit.pipeline.spec_builder import build_spec, preflight, spec_from_sidecar
 from t2vz_edit.quality.metrics import QualityAccumulator
 from t2vz_edit.spec.edit_spec import EditSpec
+from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.progress import ProgressCallback
 
 CODEC_SUFFIX = {"h264": ".mp4", "prores": ".mov", "png": ""}
@@ -77,16 +78,24 @@ def restyle(path: str | os.PathLike, preset: str | None = None, *, output: str |
 def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.PathLike | None = None,
                          overwrite: bool = False, parts=None, progress: ProgressCallback | None = None,
                          **render_options: Any) -> RestyleResult:
-    """Re-render exactly what a sidecar records: same source, range, spec and codec."""
+    """Re-render exactly what a sidecar records: same source, range, spec and codec.
+
+    The sidecar goes through the checks the CLI's options do (schema, codec, crf, range inside
+    the clip, the spec's own validation) before anything is loaded or written.
+    """
     data = read_sidecar(sidecar_file)
-    spec, provenance = spec_from_sidecar(data, sidecar_file)
-    span = provenance["range"]
-    frame_range = FrameRange(span["start_frame"], span["stop_frame"])
-    codec = data.get("codec", "h264")
+    fields = render_fields(data, sidecar_file)
+    spec, _ = spec_from_sidecar(data, sidecar_file)
+    info = probe(fields["source"])
+    frame_range = FrameRange(fields["start_frame"], fields["stop_frame"])
+    if frame_range.stop > info.frame_count:
+        raise UsageError(f"{sidecar_file}: range {frame_range.start}-{frame_range.stop} is outside "
+                         f"{fields['source']}, which has {info.frame_count} frames; the sidecar does not belong "
+                         "to this clip — restore the .json written beside the render")
     default = Path(str(sidecar_file)[: -len(".json")])
-    return render_spec(provenance["source"], spec, output=output or default, frame_range=frame_range,
-                       codec=codec, crf=provenance.get("crf", 18), overwrite=overwrite, parts=parts,
-                       progress=progress, preset=provenance.get("preset"), **render_options)
+    return render_spec(fields["source"], spec, output=output or default, frame_range=frame_range,
+                       codec=fields["codec"], crf=fields["crf"], overwrite=overwrite, parts=parts,
+                       progress=progress, preset=fields["preset"], **render_options)
 
 
 def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,

@@ -119,4 +119,10 @@ def spec_from_sidecar(sidecar: dict, path: str | Path) -> tuple[EditSpec, dict]:
     if "spec" not in provenance:
         raise UsageError(f"{path}: this sidecar records no edit spec (not a restyle render); "
                          "pass the .json written beside a `t2vz-edit restyle` output")
-    return preflight(EditSpec.from_dict(provenance["spec"], source=str(path))), provenance
+    try:
+        return preflight(EditSpec.from_dict(provenance["spec"], source=str(path))), provenance
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # malformed values in a hand-edited file
+        if isinstance(exc, UsageError):
+            raise
+        raise UsageError(f"{path}: the sidecar's spec is malformed ({' '.join(str(exc).split())}); restore the "
+                         ".json written beside the render") from None

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -191,15 +192,16 @@ class EditSpec:
         _range("size", self.size, 64, 4096)
         _require(self.size % 8 == 0, "size", f"must be a multiple of 8, got {self.size}")
         _range("chunk_size", self.chunk_size, 1, 4096)
-        _require(len(self.motion) == 2, "motion", f"needs two numbers dx,dy, got {self.motion}")
+        _require(len(self.motion) == 2 and all(math.isfinite(x) for x in self.motion), "motion",
+                 f"needs two finite numbers dx,dy, got {self.motion}")
         _range("motion_strength", self.motion_strength, 0.0, 1000.0)
         _range("t0", self.t0, 0.0, 1.0)
         _range("t1", self.t1, 0.0, 1.0)
         _require(self.t0 < self.t1, "t0/t1", f"need t0 < t1, got t0={self.t0} t1={self.t1}")
         _range("smooth_strength", self.smooth_strength, 0.0, 1.0)
         _range("smooth_step", self.smooth_step, 0.0, 1.0)
-        _require(self.mask_dilation >= 1 and self.mask_dilation % 2 == 1, "mask_dilation",
-                 f"must be an odd number >= 1, got {self.mask_dilation}")
+        _require(1 <= self.mask_dilation <= 63 and self.mask_dilation % 2 == 1, "mask_dilation",
+                 f"must be an odd number from 1 to 63 (latent pixels), got {self.mask_dilation}")
 
     def _check_motion(self) -> None:
         """Motion dynamics run on DDIM, and t0/t1 must be two timesteps of the schedule (standard SD1.5)."""
