@@ -47,7 +47,7 @@ import os  # noqa: E402
 import typer  # noqa: E402
 
 from t2vz_edit import __version__  # noqa: E402
-from t2vz_edit.cli.progress_display import emit_json  # noqa: E402
+from t2vz_edit.cli.progress_display import emit_json, quiet_third_party_bars  # noqa: E402
 from t2vz_edit.spec.errors import Cancelled, T2VZError  # noqa: E402
 
 app = typer.Typer(
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in argv:
         _state["debug"] = True
     as_json = _progress_mode(argv) == "json"
+    quiet_third_party_bars()  # before any command imports transformers or huggingface_hub
     try:
         _set_handlers(_cancel)
         if _pending:  # arrived during start-up

@@ -10,6 +10,7 @@ for plugins (version field, timestamps, which events exist) is plugins/README.md
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -58,6 +59,10 @@ class _JsonDisplay:
         emit_json("progress", stage=stage, done=done, total=total)
 
 
+# What each stage counts; frames unless named here ("denoise" counts one frame through one step).
+UNITS = {"denoise": "frame-steps", "clips": "clips", "load": "models"}
+
+
 class _RichDisplay:
     def __init__(self, progress):
         self.progress = progress
@@ -65,7 +70,7 @@ class _RichDisplay:
 
     def callback(self, stage: str, done: int, total: int) -> None:
         if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=total or None)
+            self.tasks[stage] = self.progress.add_task(stage, total=total or None, unit=UNITS.get(stage, "frames"))
         self.progress.update(self.tasks[stage], completed=done, total=total or None)
 
 
@@ -74,9 +79,19 @@ class _NoDisplay:
         return None
 
 
+def quiet_third_party_bars() -> None:
+    """Our display is the only one: no huggingface_hub / transformers / diffusers tqdm bars."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read by hub and transformers at import
+    if "diffusers" in sys.modules:
+        sys.modules["diffusers"].utils.logging.disable_progress_bar()
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].utils.logging.disable_progress_bar()
+
+
 @contextmanager
 def progress_display(mode: str) -> Iterator[object]:
     """Yield an object whose ``callback`` is the progress callback for ``mode``."""
+    quiet_third_party_bars()
     if mode not in PROGRESS_MODES:
         raise typer.BadParameter(f"--progress {mode!r}: use one of {', '.join(PROGRESS_MODES)}")
     if mode == "json":
@@ -88,6 +103,6 @@ def progress_display(mode: str) -> Iterator[object]:
                                    TimeElapsedColumn, TimeRemainingColumn)
 
         columns = (TextColumn("[bold]{task.description:<11}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("frames"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+                   TextColumn("{task.fields[unit]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
         with Progress(*columns, transient=False, redirect_stdout=False) as progress:
             yield _RichDisplay(progress)

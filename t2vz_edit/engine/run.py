@@ -155,7 +155,7 @@ class _Run:
                 raise UsageError(f"{spec.mode} mode needs source frames")
             images = vae.to_tensor(item.frames, self.size_hw, self.device, self.dtype)
             cond.image_latents = vae.encode_mode(self.parts, images, chunk).to(self.dtype)
-            self.report("encode", min(self.total, self.done + len(item)), self.total)
+            self.report("vae-encode", min(self.total, self.done + len(item)), self.total)
         for c in spec.controls:
             if not item.controls or c.kind not in item.controls:
                 raise UsageError(f"control {c.kind}: no control maps were given for it")
@@ -196,7 +196,7 @@ class _Run:
         latents, chunk = (latents[1:] if with_anchor else latents), max(1, self.spec.chunk_size)
         for lo in range(0, n, chunk):
             yield vae.decode(self.parts, latents[lo:lo + chunk], chunk)
-            self.report("decode", start + min(n, lo + chunk), self.total)
+            self.report("vae-decode", start + min(n, lo + chunk), self.total)
 
     def _tick(self, n: int, steps: int) -> None:
         self.done += n

@@ -39,7 +39,7 @@ from t2vz_edit.pipeline.spec_builder import build_spec, preflight, spec_from_sid
 from t2vz_edit.quality.metrics import QualityAccumulator
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import UsageError
-from t2vz_edit.spec.progress import ProgressCallback
+from t2vz_edit.spec.progress import ProgressCallback, reporter
 
 CODEC_SUFFIX = {"h264": ".mp4", "prores": ".mov", "png": ""}
 
@@ -113,9 +113,12 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
     with PreviewWriter.maybe(preview, Path(output), info, span, size_wh, overwrite) as previews, \
             open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
                         audio=audio, provenance=record, progress=progress) as render:  # (previews commit after it)
-        if parts is None:                                                      # 4. models
+        report = reporter(progress)
+        report("load", 0, 1)                                                   # 4. models
+        if parts is None:
             from t2vz_edit.engine.models.loading import load_parts
             parts = load_parts(spec)
+        report("load", 1, 1)
         render.provenance["model_files"] = model_identity(spec)
         maps = {c.kind: compute_conditions(path, c, frame_range=span, long_side=spec.size,   # 5. control maps
                                            params=dict(c.params), progress=progress) for c in spec.controls}

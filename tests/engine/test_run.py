@@ -23,7 +23,7 @@ def test_progress_reports_stages_and_false_cancels(sd_parts):
     spec = EditSpec(mode="text2video", prompt="a horse", frames=3, **FAST)
     frames = run_edit(spec, sd_parts, progress=lambda s, d, t: seen.append((s, d, t)))
     assert frames.dtype == np.uint8 and frames.shape == (3, 64, 64, 3)
-    assert ("denoise", 12, 12) in seen and seen[-1] == ("decode", 3, 3)
+    assert ("denoise", 12, 12) in seen and seen[-1] == ("vae-decode", 3, 3)
     stop = lambda s, d, t: False if s == "denoise" and d >= 6 else None
     with pytest.raises(Cancelled, match="cancelled during denoise at 6/12"):
         run_edit(spec, sd_parts, progress=stop)
