@@ -59,7 +59,9 @@ def trim_cmd(
                                     help="Frames '100-200'/'100+50', seconds '2.5s-4s' or timecode "
                                          "'01:00:01:00+48' (end exclusive). Default: whole clip."),
     output: Path = typer.Option(..., "--output", "-o", help="Render path: .mp4/.mov, or a folder for png."),
-    codec: str = typer.Option("h264", "--codec", help="h264 (.mp4/.mov), prores (.mov, 422 HQ 10-bit) or png."),
+    codec: str = typer.Option("h264", "--codec", help="h264 or hevc (.mp4/.mov; 10-bit kept from 10-bit sources), "
+                                                      "h264-10, prores (422 HQ), prores4444, dnxhr-hqx (.mxf/.mov), "
+                                                      "png or png16 (a folder)."),
     crf: int = typer.Option(18, "--crf", help="H.264 quality (lower is better, 0-51)."),
     size: str = typer.Option(None, "--size", help="Output WIDTHxHEIGHT. Default: the source display size."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
@@ -80,8 +82,8 @@ def trim_cmd(
     provenance = {"mode": "trim", "range_request": frame_range}
     with progress_display(progress) as display:
         with open_render(output, info, selected, codec=codec, crf=crf, size=out_size, overwrite=overwrite,
-                         audio=audio, provenance=provenance, progress=display.callback) as render:
-            for chunk in iter_chunks(info, selected, chunk_frames=16):
+                         audio=audio, high_bit_depth=True, provenance=provenance, progress=display.callback) as render:
+            for chunk in iter_chunks(info, selected, chunk_frames=16, high_bit_depth=True):
                 render.write(chunk.frames)
     if progress == "json":
         emit_json("done", output=str(output), frames=selected.count)

@@ -28,6 +28,9 @@ from t2vz_edit.spec.edit_spec import EditSpec, field_help
 from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.parse import parse_motion, split_scale
 
+CODEC_HELP = ("h264 or hevc (.mp4/.mov; 10-bit from 10-bit sources in trim), h264-10, prores (422 HQ), prores4444, "
+              "dnxhr-hqx (.mxf/.mov), png or png16 (a folder).")
+
 
 @dataclass(frozen=True)
 class Opt:
@@ -83,7 +86,7 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
     _spec("t1", ("--t1",), Optional[float], "t1"),
     _spec("device", ("--device",), Optional[str], "device"),
     _spec("dtype", ("--dtype",), Optional[str], "dtype"),
-    Opt("codec", ("--codec",), str, "h264 (.mp4/.mov), prores (.mov, 422 HQ 10-bit) or png.", default="h264"),
+    Opt("codec", ("--codec",), str, CODEC_HELP, default="h264"),
     Opt("crf", ("--crf",), int, "H.264 quality (lower is better, 0-51).", default=18),
     Opt("preview", ("--preview",), bool, "Also write a before/after video and a contact-sheet PNG.", default=False),
     Opt("overwrite", ("--overwrite",), bool, "Replace an existing output.", default=False),
@@ -153,8 +156,10 @@ class RenderOptions:
 
     def check_output(self) -> "RenderOptions":
         """Output settings that can be checked before anything is read or loaded."""
-        if self.codec not in ("h264", "prores", "png"):
-            raise UsageError(f"--codec {self.codec!r}: use h264, prores or png")
+        from t2vz_edit.media.encode import CODECS
+
+        if self.codec not in CODECS:
+            raise UsageError(f"--codec {self.codec!r}: use one of {', '.join(CODECS)}")
         if not 0 <= self.crf <= 51:
             raise UsageError(f"--crf {self.crf} is outside 0-51; 18 is visually lossless for most footage")
         if self.audio not in ("copy", "reencode", "none"):

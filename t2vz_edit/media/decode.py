@@ -41,7 +41,8 @@ from t2vz_edit.spec.errors import MediaError, UsageError
 
 @dataclass(frozen=True)
 class FrameChunk:
-    """Frames ``start .. start + len(frames)`` of the source, RGB uint8 ``(N, H, W, 3)``, display orientation."""
+    """Frames ``start .. start + len(frames)`` of the source, RGB ``(N, H, W, 3)`` uint8 (uint16 when
+    asked for high bit depth), display orientation."""
 
     start: int
     frames: np.ndarray
@@ -136,8 +137,10 @@ def _with_holds(info, frame_range: FrameRange) -> Iterator[tuple[int, av.VideoFr
 
 
 def iter_chunks(info, frame_range: FrameRange, *, chunk_frames: int = 16,
-                long_side: int | None = None) -> Iterator[FrameChunk]:
-    """Yield :class:`FrameChunk` s covering ``frame_range`` in order, ``chunk_frames`` at a time."""
+                long_side: int | None = None, high_bit_depth: bool = False) -> Iterator[FrameChunk]:
+    """Yield :class:`FrameChunk` s covering ``frame_range`` in order, ``chunk_frames`` at a time.
+    With ``high_bit_depth`` a source above 8 bits gives uint16 RGB (for a bit-exact conform)."""
+    depth = 16 if high_bit_depth and info.bit_depth > 8 else 8
     if chunk_frames < 1:
         raise UsageError(f"chunk_frames {chunk_frames} must be at least 1")
     out_w, out_h = working_size(info, long_side)
@@ -151,7 +154,7 @@ def iter_chunks(info, frame_range: FrameRange, *, chunk_frames: int = 16,
         if not frame_range.start <= index < frame_range.stop or index in pending:
             continue
         if last[0] is not frame:
-            last = (frame, _rotate(colour.frame_to_rgb(frame, matrix, rng, coded_w, coded_h), info.rotation))
+            last = (frame, _rotate(colour.frame_to_rgb(frame, matrix, rng, coded_w, coded_h, depth), info.rotation))
         pending[index] = last[1]
         while next_start < frame_range.stop:
             count = min(chunk_frames, frame_range.stop - next_start)

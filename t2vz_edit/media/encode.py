@@ -1,4 +1,10 @@
-"""Render frames to H.264, ProRes 422 HQ or a PNG sequence: exact timing, timecode, audio, provenance, atomic.
+"""Render frames to H.264, HEVC, ProRes, DNxHR or a PNG sequence: exact timing, timecode, audio, colour
+tags, provenance, atomic.
+
+Bit depth: with ``high_bit_depth=True`` (trim) a source above 8 bits is decoded to 16-bit RGB and
+written at 10 bits where the codec allows it (H.264 and HEVC become 10-bit, PNG 16-bit); ProRes,
+DNxHR HQX and ``h264-10`` are always 10-bit, ``png16`` always 16-bit. Colour: the source's tags
+are carried (see :mod:`colour`).
 
 >>> import tempfile, os
 >>> from t2vz_edit.media.synth import make_clip
@@ -22,6 +28,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import Colorspace
 
 import t2vz_edit
 from t2vz_edit.media import atomic, colour
@@ -33,11 +40,19 @@ from t2vz_edit.media.timing import frame_pts_table
 from t2vz_edit.spec.errors import MediaError, UsageError
 from t2vz_edit.spec.progress import reporter
 
-CODECS = {  # codec → (encoder, pix_fmt, allowed suffixes)
-    "h264": ("libx264", "yuv420p", (".mp4", ".mov", ".m4v")),
-    "prores": ("prores_ks", "yuv422p10le", (".mov",)),
-    "png": (None, "rgb24", ("",)),
+CODECS = {  # codec → (encoder, pix_fmt, pix_fmt for sources above 8 bits, allowed suffixes)
+    "h264": ("libx264", "yuv420p", "yuv420p10le", (".mp4", ".mov", ".m4v")),
+    "h264-10": ("libx264", "yuv420p10le", "yuv420p10le", (".mp4", ".mov", ".m4v")),
+    "hevc": ("libx265", "yuv420p", "yuv420p10le", (".mp4", ".mov")),
+    "prores": ("prores_ks", "yuv422p10le", "yuv422p10le", (".mov",)),
+    "prores4444": ("prores_ks", "yuv444p10le", "yuv444p10le", (".mov",)),
+    "dnxhr-hqx": ("dnxhd", "yuv422p10le", "yuv422p10le", (".mxf", ".mov")),
+    "png": ("png", "rgb24", "rgb48be", ("",)),
+    "png16": ("png", "rgb48be", "rgb48be", ("",)),
 }
+SEQUENCES = ("png", "png16")  # codecs that write a folder of numbered images
+ENCODER_OPTIONS = {"prores": {"profile": "3"}, "prores4444": {"profile": "4"}, "dnxhr-hqx": {"profile": "dnxhr_hqx"},
+                   "hevc": {"x265-params": "log-level=error"}}
 
 # libx264 options every encoder in the project adds. mbtree off: the macroblock-tree rate control
 # reads uninitialised memory on small frames (e.g. 96x64, 192x128, 320x208), so the same frames
@@ -50,9 +65,12 @@ def _output_size(info, size, codec: str) -> tuple[int, int]:
     width, height = size or (info.display_width, info.display_height)
     if width < 2 or height < 2:
         raise UsageError(f"--size {width}x{height} is too small; use at least 2x2")
-    if codec == "h264":  # 4:2:0 needs even sides: drop the odd row/column by scaling (< 1 px)
+    if codec == "dnxhr-hqx" and (width < 256 or height < 120):
+        raise UsageError(f"{width}x{height} is too small for DNxHR (at least 256x120); pass --size or use prores")
+    pix_fmt = CODECS[codec][1]
+    if "420" in pix_fmt:  # 4:2:0 needs even sides: drop the odd row/column by scaling (< 1 px)
         return width - width % 2, height - height % 2
-    if codec == "prores":  # 4:2:2 needs an even width
+    if "422" in pix_fmt:  # 4:2:2 needs an even width
         return width - width % 2, height
     return width, height
 
@@ -61,16 +79,23 @@ class Render:
     """Context manager returned by :func:`open_render`; see that function."""
 
     def __init__(self, out_path, info, frame_range: FrameRange, *, codec="h264", crf=18, size=None,
-                 overwrite=False, provenance=None, progress=None, preset="fast", extra_inputs=(), audio="copy"):
+                 overwrite=False, provenance=None, progress=None, preset="fast", extra_inputs=(), audio="copy",
+                 high_bit_depth=False):
         if codec not in CODECS:
             raise UsageError(f"--codec {codec!r} is not supported; use one of {', '.join(CODECS)}")
         self.out = Path(out_path)
-        suffixes = CODECS[codec][2]
-        if codec != "png" and self.out.suffix.lower() not in suffixes:
+        suffixes = CODECS[codec][3]
+        if codec not in SEQUENCES and self.out.suffix.lower() not in suffixes:
             raise UsageError(f"{self.out}: codec {codec} needs a {' or '.join(suffixes)} file; change the "
                              "extension or --codec (png writes a folder)")
         self.info, self.range, self.codec, self.crf, self.preset = info, frame_range, codec, int(crf), preset
         self.audio_mode = audio
+        self.depth = 16 if high_bit_depth and info.bit_depth > 8 else 8  # of the frames write() takes
+        self.pix_fmt = CODECS[codec][2 if self.depth == 16 else 1]
+        primaries, transfer, _, self.matrix = colour.output_tags(info)
+        self.frame_tags = (primaries, transfer)
+        if codec == "dnxhr-hqx":  # the DNxHR bitstream signals BT.709 YCbCr only: convert the matrix
+            self.matrix = Colorspace.ITU709
         self.size = _output_size(info, size, codec)
         self.overwrite, self.provenance = overwrite, dict(provenance or {})
         self.report = reporter(progress)
@@ -108,28 +133,37 @@ class Render:
 
     def _open_output(self) -> None:
         start, stop = self._source_sec(self.range.start), self._source_sec(self.range.stop)
-        if self.codec == "png":
+        if self.codec in SEQUENCES:
             self.temp.mkdir()
+            self.png = av.CodecContext.create("png", "w")
+            self.png.width, self.png.height = self.size
+            self.png.pix_fmt, self.png.time_base = self.pix_fmt, Fraction(1, 1)
             if self.info.audio and self.audio_mode != "none":
                 self.container = av.open(str(self.temp / f"{self.out.name}.wav"), "w", format="wav")
                 self.audio = AudioPassthrough(self.info, self.container, "wav", start, stop, mode=self.audio_mode)
             return
-        out_format = "mp4" if self.out.suffix.lower() in (".mp4", ".m4v") else "mov"
+        suffix = self.out.suffix.lower()
+        out_format = "mp4" if suffix in (".mp4", ".m4v") else "mxf" if suffix == ".mxf" else "mov"
         self.container = av.open(str(self.temp), "w", format=out_format)
+        if out_format == "mxf":  # MXF keeps timecode in the container, not in a stream
+            self.container.metadata["timecode"] = self._start_timecode()
         self.container.metadata["comment"] = json.dumps(self._provenance(), sort_keys=True, default=str)
         self.stream = self._video_stream()
         self.audio = AudioPassthrough(self.info, self.container, out_format, start, stop, mode=self.audio_mode,
                                       video_codec=CODECS[self.codec][0])
 
     def _video_stream(self):
-        encoder, pix_fmt, _ = CODECS[self.codec]
+        encoder = CODECS[self.codec][0]
         options = {"crf": str(self.crf), "preset": self.preset, **X264_REPRODUCIBLE} if encoder == "libx264" \
-            else {"profile": "3"}
-        stream = self.container.add_stream(encoder, rate=self.info.rate, options=options)
+            else {"crf": str(self.crf), "preset": self.preset} if encoder == "libx265" else {}
+        stream = self.container.add_stream(encoder, rate=self.info.rate,
+                                           options={**options, **ENCODER_OPTIONS.get(self.codec, {})})
         stream.width, stream.height = self.size
-        stream.pix_fmt = pix_fmt
+        stream.pix_fmt = self.pix_fmt
         stream.codec_context.time_base = self.info.time_base if self.pts_table else 1 / self.info.rate
-        colour.tag_stream(stream)
+        colour.tag_stream_like(stream, self.info)
+        if self.codec == "dnxhr-hqx":
+            stream.codec_context.colorspace = colour.BT709
         stream.metadata["timecode"] = self._start_timecode()
         return stream
 
@@ -144,8 +178,10 @@ class Render:
         frames = np.asarray(frames)
         if frames.ndim == 3:
             frames = frames[None]
-        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
-            raise UsageError(f"render {self.out}: frames must be uint8 (N, H, W, 3) RGB, got {frames.dtype} {frames.shape}")
+        dtype = np.uint16 if self.depth == 16 else np.uint8
+        if frames.dtype != dtype or frames.ndim != 4 or frames.shape[-1] != 3:
+            raise UsageError(f"render {self.out}: frames must be {np.dtype(dtype).name} (N, H, W, 3) RGB, "
+                             f"got {frames.dtype} {frames.shape}")
         if self.written + len(frames) > self.range.count:
             raise UsageError(f"render {self.out}: {self.written + len(frames)} frames written but the range has "
                              f"{self.range.count}")
@@ -158,11 +194,12 @@ class Render:
 
     def _write_one(self, rgb: np.ndarray) -> None:
         width, height = self.size
-        if self.codec == "png":
-            frame = colour.rgb_to_frame(rgb, "rgb24", width, height)
-            frame.save(str(self.temp / f"{self.out.name}_{self.written:06d}.png"))
+        if self.codec in SEQUENCES:
+            frame = colour.rgb_to_frame(rgb, self.pix_fmt, width, height)
+            data = b"".join(bytes(p) for p in self.png.encode(frame))
+            (self.temp / f"{self.out.name}_{self.written:06d}.png").write_bytes(data)
             return
-        frame = colour.rgb_to_frame(rgb, self.stream.pix_fmt, width, height)
+        frame = colour.rgb_to_frame(rgb, self.pix_fmt, width, height, self.matrix, self.frame_tags)
         index = self.range.start + self.written
         if self.pts_table is not None:
             frame.pts, frame.time_base = self.pts_table[index] - self.pts_table[self.range.start], self.info.time_base
@@ -187,7 +224,7 @@ class Render:
 
     def _finish(self) -> None:
         try:
-            if self.codec != "png":
+            if self.codec not in SEQUENCES:
                 self.container.mux(self.stream.encode(None))
             if self.audio is not None:
                 self.audio.finish()
@@ -206,8 +243,14 @@ class Render:
         return {"render": self.out.name, "codec": self.codec, "size": list(self.size),
                 "rate": f"{self.info.rate.numerator}/{self.info.rate.denominator}",
                 "frame_count": self.written, "start_timecode": self._start_timecode(),
-                "colour": "bt709 tv" if self.codec != "png" else "sRGB-encoded bt709 primaries",
+                "colour": self._colour_label(), "bit_depth": 16 if "48" in self.pix_fmt else
+                10 if "10" in self.pix_fmt else 8,
                 "audio_streams": len(self.audio.tracks) if self.audio is not None else 0, "provenance": self._provenance()}
+
+    def _colour_label(self) -> str:
+        names = [self.info.color_primaries, self.info.color_transfer, self.info.color_matrix]
+        tags = "/".join(n or "bt709" for n in names) if any(names) else "bt709"
+        return f"R'G'B' {tags}" if self.codec in SEQUENCES else f"{tags} tv"
 
     def _close(self) -> None:
         if self.audio is not None:

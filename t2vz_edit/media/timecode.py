@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from t2vz_edit.spec.errors import UsageError
 
-_TC_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2,3})$")
+_TC_RE = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{1,3})$")  # FFmpeg writes one frame digit at <= 10 fps
 
 
 def timecode_fps(rate: Fraction) -> int:

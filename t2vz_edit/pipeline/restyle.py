@@ -28,6 +28,7 @@ import numpy as np
 
 from t2vz_edit.engine.run import EngineInput, stream_edit
 from t2vz_edit.media.decode import iter_chunks, working_size
+from t2vz_edit.media.colour import warn_diffusion
 from t2vz_edit.media.encode import open_render
 from t2vz_edit.media.probe import probe
 from t2vz_edit.media.ranges import FrameRange, resolve_range
@@ -41,7 +42,8 @@ from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.progress import ProgressCallback, reporter
 
-CODEC_SUFFIX = {"h264": ".mp4", "prores": ".mov", "png": ""}
+CODEC_SUFFIX = {"h264": ".mp4", "h264-10": ".mp4", "hevc": ".mp4", "prores": ".mov", "prores4444": ".mov",
+                "dnxhr-hqx": ".mxf", "png": "", "png16": ""}
 
 
 @dataclass
@@ -107,6 +109,7 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
     """
     preflight(spec)                                                            # names the spec uses exist
     info = probe(path)                                                         # 2. what the clip is
+    warn_diffusion(info)  # 10-bit / HDR sources: say what the 8-bit diffusion path changes
     span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(info, frame_range)
     size_wh = working_size(info, spec.size)
     record = render_provenance(spec, preset, crf, size_wh, provenance)
