@@ -121,6 +121,7 @@ class _Run:
         self.device, self.dtype = parts.device, parts.dtype
         self.mode = build_mode(spec, parts, self.device, self.dtype)
         self.motion = uses_motion_dynamics(spec)
+        self.masks = smoothing.provider_for(spec)  # once per run: a neural provider loads its model once
         self.context = None if spec.cross_frame == "off" else CrossFrameContext(spec.cross_frame)
         self.scheduler = make_scheduler(spec.resolved_scheduler, parts.scheduler.config)
         self.scheduler.set_timesteps(spec.resolved_steps, device=self.device)
@@ -186,7 +187,7 @@ class _Run:
         latents, timesteps = self._initial(ids, cond)
         scheduler = copy.deepcopy(self.scheduler)
         hook = smoothing.step_hook(self.spec, ids, self.timesteps, timesteps, self._source(item, with_anchor),
-                                   cond, self.parts.vae_scale_factor, self.motion)
+                                   cond, self.parts.vae_scale_factor, self.motion, provider=self.masks)
         latents = denoise(self.mode.eps_fn(cond, scheduler), latents, scheduler, timesteps,
                           chunk_size=self.spec.chunk_size, context=self.context,
                           generators=self._noise().step_generators(ids), on_step=hook, before_step=self._check,

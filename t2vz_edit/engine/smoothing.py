@@ -30,15 +30,20 @@ def blend(latents: torch.Tensor, reference: torch.Tensor, foreground: torch.Tens
     return latents + bg * (1 - strength) * (reference - latents)
 
 
+def provider_for(spec):
+    """The run's mask provider (loaded once per run, not per segment), or None when smoothing is off."""
+    return load_provider(spec.mask_provider) if spec.smooth_background else None
+
+
 def step_hook(spec, ids: Sequence[int], schedule: torch.Tensor, timesteps: torch.Tensor, source: np.ndarray | None,
-              cond, vae_scale_factor: int, with_motion: bool):
-    """The ``on_step`` hook of a segment, or None when smoothing is off."""
+              cond, vae_scale_factor: int, with_motion: bool, provider=None):
+    """The ``on_step`` hook of a segment, or None when smoothing is off; ``provider`` from :func:`provider_for`."""
     if not spec.smooth_background:
         return None
     train_steps = 1000
     target = spec.smooth_step * train_steps
     at = int(torch.argmin((timesteps.detach().cpu().double() - target).abs()))
-    provider = load_provider(spec.mask_provider)
+    provider = provider or load_provider(spec.mask_provider)
     shifts = motion.frame_shifts(ids, spec.motion, spec.motion_strength if with_motion else 0.0, vae_scale_factor)
 
     def hook(i: int, latents: torch.Tensor) -> torch.Tensor:
@@ -56,4 +61,4 @@ def step_hook(spec, ids: Sequence[int], schedule: torch.Tensor, timesteps: torch
     return hook
 
 
-__all__ = ["step_hook", "blend", "dilate"]
+__all__ = ["step_hook", "provider_for", "blend", "dilate"]

@@ -91,3 +91,15 @@ def test_builtin_providers_come_from_the_entry_point_group_alone():
     declared = {ep.name for ep in entry_points(group=masks.GROUP)}
     assert {"motion", "depth", "depth_model"} <= declared == set(masks.available_providers())
     assert not hasattr(masks, "BUILTIN")  # no second list to drift from pyproject.toml
+
+
+def test_the_mask_provider_is_loaded_once_per_run_not_per_segment(instruct_parts, monkeypatch):
+    from t2vz_edit.engine import masks
+
+    made = []
+    real_init = masks.MotionMasks.__init__
+    monkeypatch.setattr(masks.MotionMasks, "__init__", lambda self, *a, **k: made.append(1) or real_init(self, *a, **k))
+    spec = EditSpec(mode="instruct", instruction="make it snowy", steps=2, size=64, seed=2, chunk_size=2,
+                    smooth_background=True, mask_provider="motion")
+    video = run_edit(spec, instruct_parts, moving_square_clip(6, 64), segment_frames=2)  # three segments
+    assert len(video) == 6 and len(made) == 1
