@@ -48,8 +48,10 @@ def conditions_cmd(
     """Compute per-frame control maps (cached) and write them as a video with the source timing."""
     from t2vz_edit.pipeline.conditions_job import write_conditions_video
 
-    if size is not None and size < 8:
-        raise UsageError(f"--size {size} is too small; use a long side of at least 8 pixels")
+    from t2vz_edit.media.encode import MAX_SIDE
+
+    if size is not None and not 8 <= size <= MAX_SIDE:
+        raise UsageError(f"--size {size} is outside 8..{MAX_SIDE}; give the working long side in pixels")
     params = parse_params(param)
     with progress_display(progress) as display:
         out = write_conditions_video(clip, kind, output, frame_range=frame_range, long_side=size, params=params,

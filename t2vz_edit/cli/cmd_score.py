@@ -32,8 +32,12 @@ def score_cmd(
     """Warp error, WarpSSIM and flicker of a render (flow from the source), and how far it departs from it."""
     from t2vz_edit.pipeline.score_job import score
 
+    from t2vz_edit.media.encode import MAX_SIDE
+
     if size and size < 16:
         raise UsageError(f"--size {size} is too small for optical flow; use 0 (source size) or at least 16")
+    if size > MAX_SIDE or size < 0:
+        raise UsageError(f"--size {size} is outside 16..{MAX_SIDE} (or 0 for the source size)")
     with progress_display("none" if as_json else "rich") as display:
         result = score(source, render, frame_range=frame_range, long_side=size or None, progress=display.callback)
     if as_json:

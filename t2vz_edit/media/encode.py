@@ -61,10 +61,19 @@ ENCODER_OPTIONS = {"prores": {"profile": "3"}, "prores4444": {"profile": "4"}, "
 X264_REPRODUCIBLE = {"mbtree": "0"}
 
 
+# Largest side a render, a working size or a comparison may have: 8K, what libx264/prores_ks and
+# a chunk of RGB frames in memory take (16 frames of 8192x8192 RGB are 3 GiB).
+MAX_SIDE = 8192
+
+
 def _output_size(info, size, codec: str) -> tuple[int, int]:
     width, height = size or (info.display_width, info.display_height)
+    what = f"--size {width}x{height}" if size else f"{info.path}: the display size {width}x{height}"
     if width < 2 or height < 2:
-        raise UsageError(f"--size {width}x{height} is too small; use at least 2x2")
+        raise UsageError(f"{what} is too small; use at least 2x2" + ("" if size else " (pass --size)"))
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise UsageError(f"{what} is too large; sides up to {MAX_SIDE} px (the encoders' and memory's limit)"
+                         + ("" if size else " — pass a smaller --size"))
     if codec == "dnxhr-hqx" and (width < 256 or height < 120):
         raise UsageError(f"{width}x{height} is too small for DNxHR (at least 256x120); pass --size or use prores")
     pix_fmt = CODECS[codec][1]

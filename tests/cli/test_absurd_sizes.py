@@ -1,0 +1,39 @@
+"""Issue 16 item 10: sizes are bounded by what the encoders and the machine take, in one line, up front.
+
+Run under an address-space limit: a size that slipped through would try to allocate gigabytes.
+"""
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from t2vz_edit.media.synth import make_clip
+
+LIMIT = 5 * 2**30
+
+
+def _limited():
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("sizes") / "c.mp4", frames=4, width=64, height=48)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (("trim", "{clip}", "--size", "16000x16000", "-o", "{out}/t.mp4"), "--size 16000x16000 is too large"),
+    (("trim", "{clip}", "--size", "64x20000", "--codec", "png", "-o", "{out}/seq"), "is too large"),
+    (("conditions", "{clip}", "-k", "canny", "--size", "16000", "-o", "{out}/m.mp4"), "--size 16000 is outside"),
+    (("score", "{clip}", "{clip}", "--size", "100000"), "--size 100000 is outside"),
+], ids=["trim", "trim-png", "conditions", "score"])
+def test_absurd_size_is_refused_in_one_line(clip, tmp_path, args, expected):
+    argv = [a.format(clip=clip, out=tmp_path) for a in args]
+    result = subprocess.run([sys.executable, "-m", "t2vz_edit", *argv], capture_output=True, text=True,
+                            preexec_fn=_limited, timeout=300)
+    err = result.stderr.strip()
+    assert result.returncode == 2 and len(err.splitlines()) == 1 and expected in err, err
+    assert list(tmp_path.iterdir()) == []
