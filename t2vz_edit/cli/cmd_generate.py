@@ -56,16 +56,17 @@ def write_video(frames, out: Path, rate: Fraction, *, overwrite: bool) -> Path:
 def _parts(spec: EditSpec, tiny: bool):
     if tiny:
         from t2vz_edit.engine.parts import EngineParts
-        from t2vz_edit.engine.tiny import build_tiny
+        from t2vz_edit.engine.tiny import build_taesd, build_tiny
 
-        return EngineParts.from_components(build_tiny("sd", seed=spec.seed))
+        taesd = build_taesd(spec.seed) if spec.draft else None  # random weights: no LoRA worth fusing
+        return EngineParts.from_components(build_tiny("sd", seed=spec.seed), draft_vae=taesd)
     from t2vz_edit.engine.models import load_parts
 
     return load_parts(spec)
 
 
 GENERATE = ("negative", "model", "lora", "seed", "steps", "guidance", "size", "frames", "chunk", "motion",
-            "strength", "t0", "t1", "device", "dtype", "overwrite")
+            "strength", "t0", "t1", "device", "dtype", "draft", "overwrite")
 SUFFIXES = (".mp4", ".mov", ".m4v")
 
 
@@ -85,6 +86,8 @@ def generate(
 
     spec = build_spec(mode="text2video", prompt=prompt, **opts.spec_overrides())
     rate = _rate(fps)
+    if spec.draft and ".draft" not in output.name:
+        output = output.with_name(f"{output.stem}.draft{output.suffix}")  # a draft says so in its name
     if output.suffix.lower() not in SUFFIXES:  # fail before the render, not after
         raise UsageError(f"{output}: generate writes H.264 into {', '.join(SUFFIXES)}; change the extension")
     atomic.check_output_path(output, overwrite=opts.overwrite)

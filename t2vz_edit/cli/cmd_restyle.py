@@ -21,6 +21,7 @@ def restyle_cmd(
                                           help="Render path (.mp4/.mov, a folder for png). Default: next to the source."),
     from_sidecar: Optional[Path] = typer.Option(None, "--from-sidecar",
                                                 help="Reproduce the render a sidecar .json describes."),
+    full: bool = typer.Option(False, "--full", help="With --from-sidecar: re-render a draft at full quality."),
     progress: str = progress_option,
     opts: RenderOptions = None,
 ) -> None:
@@ -31,11 +32,13 @@ def restyle_cmd(
     with progress_display(progress) as display:
         if from_sidecar is not None:
             if clip is not None or any(v is not None for v in (opts.instruction, opts.prompt, opts.control,
-                                                               opts.preset, frame_range)):
+                                                               opts.preset, frame_range, opts.draft)):
                 raise UsageError("--from-sidecar reproduces a render exactly; drop the clip and edit options")
             result = restyle_from_sidecar(from_sidecar, output=output, overwrite=opts.overwrite,
-                                          progress=display.callback, audio=opts.audio)
+                                          progress=display.callback, audio=opts.audio, full=full)
         else:
+            if full:
+                raise UsageError("--full re-renders a draft from its sidecar; use it with --from-sidecar FILE.json")
             if clip is None:
                 raise UsageError("missing CLIP: give the source clip to restyle (or --from-sidecar FILE.json)")
             result = restyle(clip, opts.preset, output=output, frame_range=frame_range, codec=opts.codec,

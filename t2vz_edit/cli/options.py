@@ -87,6 +87,7 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
     _spec("device", ("--device",), Optional[str], "device"),
     _spec("dtype", ("--dtype",), Optional[str], "dtype"),
     Opt("codec", ("--codec",), str, CODEC_HELP, default="h264"),
+    _spec("draft", ("--draft/--no-draft",), Optional[bool], "draft"),
     Opt("crf", ("--crf",), int, "H.264 quality (lower is better, 0-51).", default=18),
     Opt("preview", ("--preview",), bool, "Also write a before/after video and a contact-sheet PNG.", default=False),
     Opt("overwrite", ("--overwrite",), bool, "Replace an existing output.", default=False),
@@ -97,7 +98,7 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
 # The option sets commands take. Order is the order of `--help`.
 TEXT = ("instruction", "prompt", "control", "negative", "preset")
 EDIT = (*TEXT, "model", "lora", "scheduler", "seed", "steps", "guidance", "image_guidance", "size", "chunk",
-        "smooth", "motion", "strength", "t0", "t1", "device", "dtype")
+        "smooth", "motion", "strength", "t0", "t1", "device", "dtype", "draft")
 OUTPUT = ("codec", "crf", "preview", "overwrite")
 
 # option name -> EditSpec setting it overrides (the rest are render/output options).
@@ -105,7 +106,8 @@ SPEC_NAMES = {"instruction": "instruction", "prompt": "prompt", "control": "cont
               "model": "model", "lora": "loras", "scheduler": "scheduler", "seed": "seed", "steps": "steps",
               "guidance": "guidance_scale", "image_guidance": "image_guidance_scale", "size": "size",
               "frames": "frames", "chunk": "chunk_size", "smooth": "smooth_background", "motion": "motion",
-              "strength": "motion_strength", "t0": "t0", "t1": "t1", "device": "device", "dtype": "dtype"}
+              "strength": "motion_strength", "t0": "t0", "t1": "t1", "device": "device", "dtype": "dtype",
+              "draft": "draft"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class RenderOptions:
     t1: Optional[float] = None
     device: Optional[str] = None
     dtype: Optional[str] = None
+    draft: Optional[bool] = None
     codec: str = "h264"
     crf: int = 18
     preview: bool = False

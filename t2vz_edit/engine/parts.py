@@ -23,13 +23,15 @@ class EngineParts:
     tokenizer: Any
     scheduler: Any
     controlnets: dict[str, Any] = field(default_factory=dict)
+    draft_vae: Any = None  # TAESD (AutoencoderTiny) of draft mode; it replaces ``vae`` for encode/decode
 
     @classmethod
-    def from_components(cls, components: Mapping[str, Any], controlnets: Mapping[str, Any] | None = None) -> "EngineParts":
+    def from_components(cls, components: Mapping[str, Any], controlnets: Mapping[str, Any] | None = None,
+                        draft_vae: Any = None) -> "EngineParts":
         """From a diffusers-style dict (``pipe.components`` or :func:`~t2vz_edit.engine.tiny.build_tiny`)."""
         return cls(unet=components["unet"], vae=components["vae"], text_encoder=components["text_encoder"],
                    tokenizer=components["tokenizer"], scheduler=components["scheduler"],
-                   controlnets=dict(controlnets or {}))
+                   controlnets=dict(controlnets or {}), draft_vae=draft_vae)
 
     @property
     def device(self) -> torch.device:

@@ -24,6 +24,7 @@ import torch
 
 from t2vz_edit.engine import motion, smoothing, vae
 from t2vz_edit.engine.attention import CrossFrameContext, install_cross_frame, verify_cross_frame
+from t2vz_edit.engine.draft import draft_motion_indices
 from t2vz_edit.engine.modes import build_mode
 from t2vz_edit.engine.modes.base import Conditions
 from t2vz_edit.engine.parts import EngineParts
@@ -122,6 +123,9 @@ class _Run:
         self.mode = build_mode(spec, parts, self.device, self.dtype)
         self.motion = uses_motion_dynamics(spec)
         self.masks = smoothing.provider_for(spec)  # once per run: a neural provider loads its model once
+        if spec.draft and parts.draft_vae is None:
+            raise ModelError("draft mode: these engine parts carry no draft autoencoder (TAESD); load them with "
+                             "load_parts(spec) for the draft spec")
         self.context = None if spec.cross_frame == "off" else CrossFrameContext(spec.cross_frame)
         self.scheduler = make_scheduler(spec.resolved_scheduler, parts.scheduler.config)
         self.scheduler.set_timesteps(spec.resolved_steps, device=self.device)
@@ -214,7 +218,8 @@ class _Run:
         if not self.motion:
             return noise.initial(ids) * self.scheduler.init_noise_sigma, self.timesteps
         s = self.spec
-        i1, i0 = motion.motion_step_indices(self.timesteps, s.t0, s.t1, self.scheduler.config.num_train_timesteps)
+        pick = draft_motion_indices if s.draft else motion.motion_step_indices
+        i1, i0 = pick(self.timesteps, s.t0, s.t1, self.scheduler.config.num_train_timesteps)
         if self.trajectory is None:
             self.trajectory = self._anchor_backward(i1, i0)
         x1_t1, x1_t0 = self.trajectory
@@ -231,7 +236,8 @@ class _Run:
         scheduler = copy.deepcopy(self.scheduler)
         eps = self.mode.eps_fn(self.anchor, scheduler)
         x = self._noise().initial([0]) * scheduler.init_noise_sigma
-        run = dict(chunk_size=1, context=self.context, before_step=self._check)
+        run = dict(chunk_size=1, context=self.context, before_step=self._check,
+                   generators=self._noise().step_generators([0]))  # LCM / TCD steps draw noise
         x_t1 = denoise(eps, x, scheduler, self.timesteps[:i1], **run)
         x_t0 = denoise(eps, x_t1, scheduler, self.timesteps[i1:i0], **run)
         return x_t1, x_t0

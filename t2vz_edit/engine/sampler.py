@@ -35,6 +35,8 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
     "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
     "unipc": ("UniPCMultistepScheduler", {}),
     "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
+    "lcm": ("LCMScheduler", {}),  # draft mode: made for LCM-LoRA (Luo et al. 2023)
+    "tcd": ("TCDScheduler", {}),  # draft mode: made for TCD / Hyper-SD style LoRAs
 }
 _PURPOSES = {"initial": 1, "renoise": 2, "step": 3}
 

@@ -45,6 +45,9 @@ TINY_CONTROLNET = dict(
 )
 TINY_CLIP = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
                  max_position_embeddings=TOKEN_LENGTH, projection_dim=32)
+# TAESD shaped like TINY_VAE: 4 latent channels, three levels (4 pixels per latent pixel)
+TINY_TAESD = dict(encoder_block_out_channels=(16, 16, 16), decoder_block_out_channels=(16, 16, 16),
+                  num_encoder_blocks=(1, 1, 1), num_decoder_blocks=(1, 1, 1), latent_channels=LATENT_CHANNELS)
 # Stable Diffusion v1 schedule (scaled_linear 0.00085..0.012, 1000 steps, epsilon).
 SCHEDULER = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
                  beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False,
@@ -65,12 +68,13 @@ def sd15_configs() -> dict[str, dict[str, Any]]:
     controlnet["conditioning_embedding_out_channels"] = (16, 32, 96, 256)
     clip = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
                 max_position_embeddings=TOKEN_LENGTH, projection_dim=768)
-    return {"unet": unet, "vae": vae, "controlnet": controlnet, "clip": clip}
+    taesd: dict[str, Any] = {}  # AutoencoderTiny's defaults are TAESD for SD1.5 (madebyollin/taesd)
+    return {"unet": unet, "vae": vae, "controlnet": controlnet, "clip": clip, "taesd": taesd}
 
 
 def tiny_configs() -> dict[str, dict[str, Any]]:
     return {"unet": dict(TINY_UNET), "vae": dict(TINY_VAE), "controlnet": dict(TINY_CONTROLNET),
-            "clip": dict(TINY_CLIP)}
+            "clip": dict(TINY_CLIP), "taesd": dict(TINY_TAESD)}
 
 
 # -- tokenizer ----------------------------------------------------------------------------------
@@ -163,6 +167,34 @@ def build_tiny(kind: str = "sd", seed: int = 0, *, arch: str = "tiny") -> dict[s
             "scheduler": build_scheduler()}
 
 
+def build_taesd(seed: int = 0, *, arch: str = "tiny"):
+    """A random TAESD (diffusers ``AutoencoderTiny``) matching :func:`build_tiny`'s VAE levels."""
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(seed + 11)
+    cfgs = sd15_configs() if arch == "sd15" else tiny_configs()
+    return AutoencoderTiny(**cfgs["taesd"]).eval()
+
+
+def lora_tensors(unet, rank: int = 4, seed: int = 0, std: float = 0.02) -> dict[str, torch.Tensor]:
+    """A random kohya-format LoRA over every Linear / Conv2d of ``unet`` (as LCM-LoRA touches them).
+
+    Keys ``lora_unet_<module_with_underscores>.lora_down.weight`` / ``.lora_up.weight`` / ``.alpha``,
+    down (r, in[, k, k]) and up (out, r[, 1, 1]), the layout of latent-consistency/lcm-lora-sdv1-5."""
+    gen = torch.Generator().manual_seed(seed + 13)
+    out: dict[str, torch.Tensor] = {}
+    for name, module in unet.named_modules():
+        if not isinstance(module, (torch.nn.Linear, torch.nn.Conv2d)):
+            continue
+        r = min(rank, module.weight.shape[0], module.weight.shape[1])
+        tail = tuple(module.weight.shape[2:])
+        key = "lora_unet_" + name.replace(".", "_")
+        out[f"{key}.lora_down.weight"] = torch.randn((r, module.weight.shape[1], *tail), generator=gen) * std
+        out[f"{key}.lora_up.weight"] = torch.randn((module.weight.shape[0], r, *([1] * len(tail))), generator=gen) * std
+        out[f"{key}.alpha"] = torch.tensor(float(r))
+    return out
+
+
 # -- on disk ------------------------------------------------------------------------------------
 
 def save_tiny_pipeline(folder: str | Path, kind: str = "sd", seed: int = 0) -> Path:
@@ -182,6 +214,23 @@ def save_tiny_controlnet(folder: str | Path, seed: int = 0) -> Path:
     return Path(folder)
 
 
-__all__ = ["build_tiny", "build_controlnet", "build_tokenizer", "build_text_encoder", "build_scheduler",
+def save_tiny_lora(path: str | Path, kind: str = "sd", seed: int = 0, rank: int = 4) -> Path:
+    """Save a random LoRA for :func:`build_tiny`'s UNet as a kohya ``.safetensors`` file."""
+    from safetensors.torch import save_file
+
+    unet = build_tiny(kind, seed)["unet"]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in lora_tensors(unet, rank, seed).items()}, str(path))
+    return path
+
+
+def save_tiny_taesd(folder: str | Path, seed: int = 0) -> Path:
+    """Save a tiny TAESD as a diffusers model folder (config.json + safetensors), like madebyollin/taesd."""
+    build_taesd(seed).save_pretrained(str(folder), safe_serialization=True)
+    return Path(folder)
+
+
+__all__ = ["build_tiny", "build_taesd", "lora_tensors", "save_tiny_lora", "save_tiny_taesd", "build_controlnet", "build_tokenizer", "build_text_encoder", "build_scheduler",
            "save_tiny_pipeline", "save_tiny_controlnet", "sd15_configs", "tiny_configs",
            "write_tokenizer_files", "KINDS"]

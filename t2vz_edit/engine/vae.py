@@ -28,22 +28,30 @@ def to_tensor(frames: np.ndarray, size_hw: tuple[int, int], device, dtype) -> to
 
 
 def encode_mode(parts: EngineParts, images01: torch.Tensor, chunk: int) -> torch.Tensor:
-    """VAE posterior mode of images in [0, 1], (N, 3, H, W) → (N, C, h, w), unscaled."""
+    """VAE posterior mode of images in [0, 1], (N, 3, H, W) → (N, C, h, w), unscaled.
+
+    With a draft autoencoder (TAESD), whose latents are already scaled, they are divided by the
+    full VAE's ``scaling_factor`` so Instruct-Pix2Pix sees the same kind of latents."""
     out = []
+    codec, scaling = parts.draft_vae or parts.vae, parts.vae.config.scaling_factor
     with torch.no_grad():
         for lo in range(0, images01.shape[0], chunk):
-            x = images01[lo:lo + chunk].to(parts.vae.dtype) * 2 - 1
-            out.append(parts.vae.encode(x).latent_dist.mode())
+            x = images01[lo:lo + chunk].to(codec.dtype) * 2 - 1  # (n, 3, H, W) in [-1, 1]
+            if parts.draft_vae is not None:
+                out.append(codec.encode(x).latents / scaling)
+            else:
+                out.append(codec.encode(x).latent_dist.mode())
     return torch.cat(out)
 
 
 def decode(parts: EngineParts, latents: torch.Tensor, chunk: int) -> torch.Tensor:
-    """(N, C, h, w) scaled latents → float images (N, H, W, 3) in [0, 1] on the CPU."""
+    """(N, C, h, w) scaled latents → float images (N, H, W, 3) in [0, 1] on the CPU (TAESD in draft mode)."""
     out = []
-    scaling = parts.vae.config.scaling_factor
+    codec = parts.draft_vae or parts.vae
+    scaling = 1.0 if parts.draft_vae is not None else parts.vae.config.scaling_factor
     with torch.no_grad():
         for lo in range(0, latents.shape[0], chunk):
-            x = parts.vae.decode(latents[lo:lo + chunk].to(parts.vae.dtype) / scaling, return_dict=False)[0]
+            x = codec.decode(latents[lo:lo + chunk].to(codec.dtype) / scaling, return_dict=False)[0]
             out.append((x.float() / 2 + 0.5).clamp(0, 1).permute(0, 2, 3, 1).cpu())
     return torch.cat(out)
 

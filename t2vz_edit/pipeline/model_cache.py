@@ -21,7 +21,8 @@ from t2vz_edit.spec.edit_spec import EditSpec
 def models_key(spec: EditSpec) -> tuple:
     """Everything :func:`t2vz_edit.engine.models.loading.load_parts` reads from a spec."""
     return (spec.resolved_model, spec.mode, tuple((c.kind, c.resolved_model) for c in spec.controls),
-            tuple((lo.path, lo.scale) for lo in spec.loras), spec.resolved_scheduler, spec.device, spec.dtype)
+            tuple((lo.path, lo.scale) for lo in spec.loras), spec.resolved_scheduler, spec.device, spec.dtype,
+            (spec.draft_lora, spec.draft_vae) if spec.draft else None)
 
 
 class ModelCache:

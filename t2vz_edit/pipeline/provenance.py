@@ -32,7 +32,11 @@ def render_provenance(spec: EditSpec, preset: str | None, crf: int, working_size
     """The provenance dict of a restyle render (``model_files`` gets :func:`model_identity` once loaded)."""
     text = {"instruction": spec.instruction} if spec.mode == "instruct" else {"prompt": spec.prompt}
     models = {"base": spec.resolved_model, **{f"controlnet_{c.kind}": c.resolved_model for c in spec.controls}}
-    return {"job": "restyle", "mode": spec.mode, **text, "seed": spec.seed, "models": models,
+    if spec.draft:  # a draft says so: the distilled LoRA and tiny autoencoder it used
+        from t2vz_edit.engine.draft import draft_sources
+
+        models["draft_lora"], models["draft_vae"] = draft_sources(spec)
+    return {"job": "restyle", "mode": spec.mode, **text, "seed": spec.seed, "models": models, "draft": spec.draft,
             "loras": [lo.path for lo in spec.loras], "preset": preset, "crf": crf,
             "working_size": list(working_size), "libraries": library_versions(), "spec": spec.to_dict(),
             **(extra or {})}

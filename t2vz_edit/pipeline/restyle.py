@@ -44,6 +44,7 @@ from t2vz_edit.spec.progress import ProgressCallback, reporter
 
 CODEC_SUFFIX = {"h264": ".mp4", "h264-10": ".mp4", "hevc": ".mp4", "prores": ".mov", "prores4444": ".mov",
                 "dnxhr-hqx": ".mxf", "png": "", "png16": ""}
+DRAFT_TAG = "draft"  # in the names of draft-mode renders
 
 
 @dataclass
@@ -57,9 +58,9 @@ class RestyleResult:
 
 
 def default_output(source: str | os.PathLike, spec: EditSpec, preset: str | None, codec: str = "h264") -> Path:
-    """``<stem>.<preset or mode><ext>`` next to the source (never the source itself)."""
+    """``<stem>.<preset or mode>[.draft]<ext>`` next to the source (never the source itself)."""
     source = Path(source)
-    label = Path(preset).stem if preset else spec.mode
+    label = (Path(preset).stem if preset else spec.mode) + (f".{DRAFT_TAG}" if spec.draft else "")
     suffix = source.suffix.lower() if codec == "h264" and source.suffix.lower() in (".mp4", ".mov") \
         else CODEC_SUFFIX[codec]
     return source.with_name(f"{source.stem}.{label}{suffix}")
@@ -79,11 +80,13 @@ def restyle(path: str | os.PathLike, preset: str | None = None, *, output: str |
 
 def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.PathLike | None = None,
                          overwrite: bool = False, parts=None, progress: ProgressCallback | None = None,
-                         **render_options: Any) -> RestyleResult:
+                         full: bool = False, **render_options: Any) -> RestyleResult:
     """Re-render exactly what a sidecar records: same source, range, spec and codec.
 
     The sidecar goes through the checks the CLI's options do (schema, codec, crf, range inside
-    the clip, the spec's own validation) before anything is loaded or written.
+    the clip, the spec's own validation) before anything is loaded or written. ``full=True``
+    re-renders a draft at full quality: the same spec with ``draft`` off, written by default
+    beside the draft without its ``.draft`` tag.
     """
     data = read_sidecar(sidecar_file)
     fields = render_fields(data, sidecar_file)
@@ -95,9 +98,19 @@ def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.Pa
                          f"{fields['source']}, which has {info.frame_count} frames; the sidecar does not belong "
                          "to this clip — restore the .json written beside the render")
     default = Path(str(sidecar_file)[: -len(".json")])
+    if full:
+        spec, default = spec.with_overrides(draft=False), full_quality_path(default)
     return render_spec(fields["source"], spec, output=output or default, frame_range=frame_range,
                        codec=fields["codec"], crf=fields["crf"], overwrite=overwrite, parts=parts,
                        progress=progress, preset=fields["preset"], **render_options)
+
+
+def full_quality_path(draft_render: Path) -> Path:
+    """``shot.instruct.draft.mp4`` → ``shot.instruct.mp4`` (a name without the tag is kept)."""
+    draft_render = Path(draft_render)
+    name = draft_render.name.replace(f".{DRAFT_TAG}", "", 1) if f".{DRAFT_TAG}" in draft_render.name else \
+        draft_render.name
+    return draft_render.with_name(name)
 
 
 def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,

@@ -32,6 +32,7 @@ MODES = ("text2video", "instruct", "controlnet")
 # Names of control kinds and schedulers are not listed here: they live in the registries of the
 # layers that implement them (conditions' annotators, the engine's schedulers) and are checked
 # against those in one preflight before models load (pipeline/spec_builder.py).
+DRAFT_SCHEDULERS = ("lcm", "tcd")  # samplers made for distilled few-step LoRAs
 CROSS_FRAME = ("anchor", "anchor+previous", "off")
 NOISE = ("per_frame", "shared")
 WARP_MODES = ("bilinear", "nearest")
@@ -114,6 +115,13 @@ class EditSpec:
     smooth_strength: float = _f(0.4, "background smoothing: weight of the frame's own latent (0..1)")
     smooth_step: float = _f(0.94, "background smoothing: at which fraction of the schedule to blend (0..1)")
     mask_dilation: int = _f(5, "background smoothing: mask dilation kernel in latent pixels (odd)")
+    draft: bool = _f(False, "look-dev preview: a few-step distilled LoRA and the tiny autoencoder (TAESD); "
+                            "re-render at full quality with --from-sidecar FILE --full")
+    draft_lora: str = _f("", "draft: distilled LoRA (hub id, folder or .safetensors); empty = latent-consistency/lcm-lora-sdv1-5")
+    draft_vae: str = _f("", "draft: tiny autoencoder (hub id or folder); empty = madebyollin/taesd")
+    draft_scheduler: str = _f("lcm", f"draft: sampler made for the LoRA, one of {', '.join(DRAFT_SCHEDULERS)}")
+    draft_steps: int = _f(4, "draft: denoising steps (1..8)")
+    draft_guidance: float = _f(1.0, "draft: text guidance scale (LCM-LoRA: 1..2; 1 = no unconditional pass)")
     dtype: str = _f("auto", f"compute dtype, one of {', '.join(DTYPES)}")
     device: str = _f("auto", "compute device: auto, cpu, cuda, cuda:N, mps")
 
@@ -124,14 +132,20 @@ class EditSpec:
 
     @property
     def resolved_steps(self) -> int:
+        if self.draft:
+            return self.draft_steps
         return self.steps or (20 if self.mode == "controlnet" else 50)
 
     @property
     def resolved_guidance(self) -> float:
+        if self.draft:
+            return self.draft_guidance
         return self.guidance_scale or (9.0 if self.mode == "controlnet" else 7.5)
 
     @property
     def resolved_scheduler(self) -> str:
+        if self.draft:
+            return self.draft_scheduler
         return self.scheduler or ("euler_a" if self.mode == "instruct" else "ddim")
 
     @property
@@ -185,6 +199,9 @@ class EditSpec:
         _one_of("warp", self.warp, WARP_MODES)
         _one_of("warp_padding", self.warp_padding, PAD_MODES)
         _one_of("dtype", self.dtype, DTYPES)
+        _one_of("draft_scheduler", self.draft_scheduler, DRAFT_SCHEDULERS)
+        _range("draft_steps", self.draft_steps, 1, 8)
+        _range("draft_guidance", self.draft_guidance, 0.0, 3.0)
         _range("steps", self.steps, 0, 1000)
         _range("guidance_scale", self.guidance_scale, 0.0, 50.0)
         _range("image_guidance_scale", self.image_guidance_scale, 0.0, 20.0)
@@ -206,6 +223,9 @@ class EditSpec:
     def _check_motion(self) -> None:
         """Motion dynamics run on DDIM, and t0/t1 must be two timesteps of the schedule (standard SD1.5)."""
         if not self.uses_motion_dynamics:
+            return
+        if self.draft:  # draft samplers (LCM / TCD) step from x_t alone; the span is one draft step or more
+            _require(self.draft_steps >= 2, "draft_steps", "draft motion dynamics need at least 2 steps")
             return
         if self.resolved_scheduler != "ddim":
             raise UsageError(f"scheduler {self.resolved_scheduler!r}: motion dynamics run on the DDIM schedule; "

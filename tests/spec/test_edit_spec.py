@@ -16,6 +16,7 @@ def test_round_trip_through_json():
     assert again == spec
 
 
+<<<<<<< HEAD
 # The whole serialized form: a change here changes what old sidecars and batch journals mean.
 # Bump SCHEMA (and teach from_dict to read the old one) rather than editing this literal.
 INSTRUCT_SNOWY = {
@@ -43,6 +44,14 @@ def test_an_unknown_version_is_refused_with_what_this_version_reads():
     with pytest.raises(UsageError) as err:
         EditSpec.from_dict({**INSTRUCT_SNOWY, "schema": "EditSpec.2"}, source="render.mp4.json")
     assert str(err.value) == ("render.mp4.json: schema 'EditSpec.2' is not supported; this version reads EditSpec.1")
+=======
+def test_serialized_form_is_versioned_and_stable():
+    # Changing a field name or default changes what old sidecars mean: bump SCHEMA then.
+    d = EditSpec().to_dict()
+    assert d["schema"] == SCHEMA == "EditSpec.1"
+    assert list(d)[:6] == ["schema", "mode", "prompt", "instruction", "negative_prompt", "model"]
+    assert len(d) == 37
+>>>>>>> 4cf3cb2 (Draft mode: --draft renders with a distilled LoRA (LCM/TCD), 4 steps and TAESD; names and sidecars say draft; --from-sidecar --full re-renders at full quality)
 
 
 @pytest.mark.parametrize("kw, needle", [

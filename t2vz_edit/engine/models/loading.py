@@ -108,6 +108,7 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
     Explicit keywords override the spec's settings. The VAE stays float32 under float16
     compute (SD1.5's VAE overflows in half precision).
     """
+    from t2vz_edit.engine.draft import apply_draft
     from t2vz_edit.engine.models.lora import apply_loras
 
     if isinstance(spec, EditSpec):
@@ -126,12 +127,15 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
         _check_fits(parts["unet"], net, kind)
     if loras:
         apply_loras({"unet": parts["unet"], "text_encoder": parts["text_encoder"]}, loras)
+    draft_vae = apply_draft(parts, spec) if isinstance(spec, EditSpec) and spec.draft else None
     for module in (parts["unet"], parts["text_encoder"], *nets.values()):
         _move(module, dev, compute)
     _move(parts["vae"], dev, vae_dtype(compute))
+    if draft_vae is not None:
+        _move(draft_vae, dev, compute)  # TAESD has no fp16 overflow (diffusers: force_upcast False)
     sched = make_scheduler(scheduler or "ddim", parts["scheduler_config"])
     return EngineParts(unet=parts["unet"], vae=parts["vae"], text_encoder=parts["text_encoder"],
-                       tokenizer=parts["tokenizer"], scheduler=sched, controlnets=nets)
+                       tokenizer=parts["tokenizer"], scheduler=sched, controlnets=nets, draft_vae=draft_vae)
 
 
 def _move(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> None:
