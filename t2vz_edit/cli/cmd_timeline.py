@@ -52,7 +52,7 @@ def inspect(file: Path = typer.Argument(..., help="Timeline file (.otio, .edl, .
 
 # Edit settings a timeline job takes for every clip (a clip's marker text picks its preset or instruction).
 TIMELINE_EDIT = ("instruction", "preset", "negative", "model", "lora", "scheduler", "seed", "steps", "guidance",
-                 "image_guidance", "size", "chunk", "smooth", "device", "dtype")
+                 "image_guidance", "size", "chunk", "smooth", "device", "dtype", "draft")
 
 
 @timeline_app.command()
