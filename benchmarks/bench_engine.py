@@ -10,10 +10,15 @@ Cases
                the pipeline), each in a fresh process
 
 ``--arch tiny`` (default, CPU-sized random models) or ``--arch sd15`` (the real SD1.5 architecture
-with random weights, for GPUs). Ratios are reference time / engine time (> 1: the engine is faster).
+with random weights). Ratios are reference time / engine time (> 1: the engine is faster): the ratio
+of the median wall times over ``--repeat`` rounds, interleaved and alternating which side runs first,
+with the min/max of the per-round ratios and the ratio of process CPU times beside it. Each side's
+peak memory is measured in a fresh process of its own (CUDA allocator peak, or peak RSS above the
+RSS once the models are built), so one side's freed memory cannot hide the other's.
 
     python benchmarks/bench_engine.py --arch tiny
     python benchmarks/bench_engine.py --arch sd15 --device cuda --size 512 --steps 20
+    python benchmarks/bench_engine.py --arch sd15 --size 256 --steps 6 --frames 2 --cases text2video,controlnet
 """
 from __future__ import annotations
 
@@ -22,7 +27,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -60,41 +64,62 @@ REPEAT = [1]
 
 
 def compare(reference_fn, engine_fn, device: torch.device):
-    """Reference and engine runs interleaved ``--repeat`` times; the fastest of each counts
-    (shared machines are noisy; interleaving exposes both sides to the same load)."""
-    ref_runs, our_runs = [], []
-    for _ in range(REPEAT[0]):
-        ref_runs.append(measure_once(reference_fn, device))
-        our_runs.append(measure_once(engine_fn, device))
-    best = lambda runs: (runs[0][0], min(r[1] for r in runs), max(r[2] for r in runs))
-    return best(ref_runs), best(our_runs)
+    """Reference and engine run ``--repeat`` times each, interleaved with alternating order (the
+    reference first on even rounds, the engine first on odd ones), so drift in the machine's load
+    and warm caches favour neither side. Returns per side (result, timings) with wall and CPU time."""
+    runs = {"reference": [], "engine": []}
+    fns = {"reference": reference_fn, "engine": engine_fn}
+    for i in range(REPEAT[0]):
+        order = ("reference", "engine") if i % 2 == 0 else ("engine", "reference")
+        for side in order:
+            runs[side].append(measure_once(fns[side], device))
+    return tuple((r[-1][0], _timings(r)) for r in (runs["reference"], runs["engine"]))
+
+
+def _timings(runs) -> dict:
+    wall = [r[1] for r in runs]
+    cpu = [r[2] for r in runs]
+    return {"wall_s": wall, "cpu_s": cpu, "median_s": float(np.median(wall)), "median_cpu_s": float(np.median(cpu))}
 
 
 def measure_once(fn, device: torch.device):
-    """(result, seconds, peak bytes above the start): CUDA allocator peak, or sampled RSS on CPU."""
+    """(result, wall seconds, process CPU seconds)."""
     if device.type == "cuda":
         torch.cuda.synchronize()
+    start, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return out, time.perf_counter() - start, time.process_time() - cpu
+
+
+def peak_in_child(args, case: str, side: str) -> float:
+    """Peak memory (MiB) of one side of one case, measured in a fresh process: CUDA allocator peak,
+    or on CPU the process's peak RSS (``ru_maxrss``) above its RSS once the models are built."""
+    cmd = [sys.executable, __file__, "--_peak", f"{case}:{side}"] + _forward(args) + ["--frames", str(args.frames),
+                                                                                    "--long-frames", str(args.long_frames)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["peak_mib"]
+
+
+def _peak_child(args):
+    """Child side of :func:`peak_in_child`: build, run the one side once, print its peak."""
+    import resource
+
+    case, side = args._peak.split(":")
+    components, parts, controlnet = build(args)
+    fns = CASES[case](args, components, parts, controlnet, sides_only=True)
+    device = parts.device
+    if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
-        start = time.perf_counter()
-        out = fn()
-        torch.cuda.synchronize()
-        return out, time.perf_counter() - start, torch.cuda.max_memory_allocated() - base
-    base, peak, done = _rss_bytes(), [0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], _rss_bytes())
-            time.sleep(0.005)
-
-    watcher = threading.Thread(target=sample, daemon=True)
-    watcher.start()
-    start = time.perf_counter()
-    out = fn()
-    seconds = time.perf_counter() - start
-    done.set()
-    watcher.join()
-    return out, seconds, max(0, max(peak[0], _rss_bytes()) - base)
+        fns[side]()
+        peak = torch.cuda.max_memory_allocated() - base
+    else:
+        base = _rss_bytes()
+        fns[side]()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    print(json.dumps({"peak_mib": round(max(0, peak) / 2**20, 1)}))
 
 
 # -- models -----------------------------------------------------------------------------------
@@ -136,18 +161,20 @@ def _reference_t2v(args, components, frames, x_t, seed_eps, frame_ids=None):
                 t0=args.t0_index, t1=args.t1_index, frame_ids=frame_ids).images
 
 
-def case_text2video(args, components, parts):
+def case_text2video(args, components, parts, controlnet=None, *, sides_only=False):
     n, device = args.frames, parts.device
     x_t = _latent(args, parts, 1, 11)
     eps = torch.randn((n - 1, *x_t.shape[1:]), generator=torch.Generator().manual_seed(12)).to(device, parts.dtype)
     noise = FixedNoise(x_t, torch.cat([eps[:1], eps]))
-    (ref, ref_s, ref_mem), (ours, our_s, our_mem) = compare(
-        lambda: _reference_t2v(args, components, n, x_t, 12),
-        lambda: run_edit(_t2v_spec(args, n, n), parts, noise=noise, output="float"), device)
-    return _row(n, ref_s, our_s, ref_mem, our_mem, np.abs(np.asarray(ref, np.float32) - ours).max())
+    sides = {"reference": lambda: _reference_t2v(args, components, n, x_t, 12),
+             "engine": lambda: run_edit(_t2v_spec(args, n, n), parts, noise=noise, output="float")}
+    if sides_only:
+        return sides
+    (ref, ref_t), (ours, our_t) = compare(sides["reference"], sides["engine"], device)
+    return _row(args, "text2video", n, ref_t, our_t, np.abs(np.asarray(ref, np.float32) - ours).max())
 
 
-def case_controlnet(args, components, parts, controlnet):
+def case_controlnet(args, components, parts, controlnet, *, sides_only=False):
     from diffusers import DDIMScheduler, StableDiffusionControlNetPipeline
     from diffusers.models.attention_processor import AttnProcessor2_0
     from diffusers.pipelines.deprecated.text_to_video_synthesis.pipeline_text_to_video_zero import (
@@ -178,11 +205,13 @@ def case_controlnet(args, components, parts, controlnet):
             model.set_attn_processor(AttnProcessor2_0())
         return run_edit(spec, parts, controls={"canny": maps}, noise=FixedNoise(latent), output="float")
 
-    (ref, ref_s, ref_mem), (ours, our_s, our_mem) = compare(reference, engine, parts.device)
-    return _row(n, ref_s, our_s, ref_mem, our_mem, np.abs(ref - ours).max())
+    if sides_only:
+        return {"reference": reference, "engine": engine}
+    (ref, ref_t), (ours, our_t) = compare(reference, engine, parts.device)
+    return _row(args, "controlnet", n, ref_t, our_t, np.abs(ref - ours).max())
 
 
-def case_long(args, components, parts):
+def case_long(args, components, parts, controlnet=None, *, sides_only=False):
     """The reference's long-video recipe: chunk_ids every chunk-1 frames, frame 0 prepended to each."""
     n, chunk = args.long_frames, args.chunk
     x_t = _latent(args, parts, 1, 11)
@@ -198,16 +227,33 @@ def case_long(args, components, parts):
         return np.concatenate(out)
 
     spec = _t2v_spec(args, n, chunk)
-    (_, ref_s, ref_mem), (_, our_s, our_mem) = compare(
-        reference, lambda: run_edit(spec, parts, noise=FixedNoise(x_t, _latent(args, parts, n, 12))), parts.device)
-    return _row(n, ref_s, our_s, ref_mem, our_mem, None) | {"chunk": chunk}
+    engine = lambda: run_edit(spec, parts, noise=FixedNoise(x_t, _latent(args, parts, n, 12)))  # noqa: E731
+    if sides_only:
+        return {"reference": reference, "engine": engine}
+    (_, ref_t), (_, our_t) = compare(reference, engine, parts.device)
+    return _row(args, "long", n, ref_t, our_t, None) | {"chunk": chunk}
 
 
-def _row(frames, ref_s, our_s, ref_mem, our_mem, max_abs_diff):
-    return {"frames": frames, "reference_s_per_frame": round(ref_s / frames, 4),
-            "engine_s_per_frame": round(our_s / frames, 4), "ratio": round(ref_s / our_s, 3),
-            "reference_peak_mib": round(ref_mem / 2**20, 1), "engine_peak_mib": round(our_mem / 2**20, 1),
-            "max_abs_diff": None if max_abs_diff is None else float(max_abs_diff)}
+def _row(args, case, frames, ref_t, our_t, max_abs_diff):
+    """Medians per frame, the ratio of medians, its spread over the rounds, CPU time, and peak memory
+    of each side measured in its own fresh process."""
+    ratios = [r / e for r, e in zip(ref_t["wall_s"], our_t["wall_s"])]
+    row = {"frames": frames, "rounds": len(ratios),
+           "reference_s_per_frame": round(ref_t["median_s"] / frames, 4),
+           "engine_s_per_frame": round(our_t["median_s"] / frames, 4),
+           "ratio": round(ref_t["median_s"] / our_t["median_s"], 3),
+           "ratio_min_max": [round(min(ratios), 3), round(max(ratios), 3)],
+           "cpu_ratio": round(ref_t["median_cpu_s"] / our_t["median_cpu_s"], 3),
+           "reference_cpu_s_per_frame": round(ref_t["median_cpu_s"] / frames, 4),
+           "engine_cpu_s_per_frame": round(our_t["median_cpu_s"] / frames, 4),
+           "max_abs_diff": None if max_abs_diff is None else float(max_abs_diff)}
+    if args.peak_memory:
+        row["reference_peak_mib"] = peak_in_child(args, case, "reference")
+        row["engine_peak_mib"] = peak_in_child(args, case, "engine")
+    return row
+
+
+CASES = {"text2video": case_text2video, "controlnet": case_controlnet, "long": case_long}
 
 
 def case_memory(args):
@@ -233,8 +279,16 @@ def _memory_child(args):
     def render():  # as the pipeline does: frames leave chunk by chunk (to the encoder), nothing is kept
         return sum(len(c) for c in stream_edit(spec, parts, None, total_frames=spec.frames))
 
-    _, seconds, peak = measure_once(render, parts.device)
-    print(json.dumps({"frames": args._memory_frames, "peak_mib": round(peak / 2**20, 1), "seconds": seconds}))
+    import resource
+
+    base = _rss_bytes()
+    if parts.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    _, seconds, _ = measure_once(render, parts.device)
+    peak = (torch.cuda.max_memory_allocated() if parts.device.type == "cuda"
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - base
+    print(json.dumps({"frames": args._memory_frames, "peak_mib": round(max(0, peak) / 2**20, 1), "seconds": seconds}))
 
 
 def _warm_up(args, components, parts):
@@ -255,7 +309,11 @@ def main(argv=None):
     p.add_argument("--long-frames", type=int, default=64)
     p.add_argument("--chunk", type=int, default=8)
     p.add_argument("--mem-frames", type=int, nargs=2, default=[16, 128])
-    p.add_argument("--repeat", type=int, default=2, help="runs per measurement; the fastest counts")
+    p.add_argument("--repeat", type=int, default=4, help="rounds per case, alternating which side runs first; "
+                                                          "medians and the min/max ratio are reported")
+    p.add_argument("--no-peak-memory", dest="peak_memory", action="store_false",
+                   help="skip the per-side peak memory (a fresh process per side and case)")
+    p.add_argument("--_peak", default="", help=argparse.SUPPRESS)
     p.add_argument("--cases", default="text2video,controlnet,long,memory")
     p.add_argument("--_memory-frames", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -275,6 +333,8 @@ def main(argv=None):
     REPEAT[0] = max(1, args.repeat)
     if args._memory_frames:
         return _memory_child(args)
+    if args._peak:
+        return _peak_child(args)
     components, parts, controlnet = build(args)
     _warm_up(args, components, parts)
     cases = args.cases.split(",")
@@ -286,7 +346,7 @@ def main(argv=None):
     if "controlnet" in cases:
         report["controlnet"] = case_controlnet(args, components, parts, controlnet)
     if "long" in cases:
-        report["long"] = case_long(args, components, parts)
+        report["long"] = case_long(args, components, parts, controlnet)
     if "memory" in cases:
         report["memory"] = case_memory(args)
     print(json.dumps(report, indent=2))
