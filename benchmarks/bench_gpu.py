@@ -92,7 +92,7 @@ def spec_for(args, mode: str, **kw) -> EditSpec:
         base["instruction"] = "make it a watercolor painting"
     else:
         base.update(prompt="a robot dancing", controls=(ControlSpec("canny"),), noise="shared", motion_strength=0.0)
-    return EditSpec(**{**base, **kw}).validated()
+    return EditSpec(**{**base, **kw})
 
 
 # -- measuring --------------------------------------------------------------------------------
