@@ -123,7 +123,7 @@ def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path,
     if spec is None:
         return None
     key = render_key(source, span.start, span.stop, spec, name=rel.as_posix())
-    out = render_path(output / rel.parent, rel.stem, source, key)
+    out = render_path(output / rel.parent, rel.stem, source, key, draft=spec.draft)
     if not out.parent.resolve().is_relative_to(output):
         problems.append(f"{entry.where}: render folder {out.parent} resolves outside output {output} "
                         "(a symlink?); remove the link")

@@ -141,10 +141,11 @@ def render_key(media_path: str | os.PathLike, start_frame: int, stop_frame: int,
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def render_path(render_dir: Path, clip_name: str, media_path: Path, key: str, suffix: str = ".mov") -> Path:
-    """``<render_dir>/<clip name>_<key>.mov``; the name is made file-system safe."""
+def render_path(render_dir: Path, clip_name: str, media_path: Path, key: str, suffix: str = ".mov", *,
+                draft: bool = False) -> Path:
+    """``<render_dir>/<clip name>_<key>[.draft].mov``; the name is made file-system safe."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", clip_name or Path(media_path).stem).strip("._") or "clip"
-    return Path(render_dir) / f"{stem[:60]}_{key}{suffix}"
+    return Path(render_dir) / f"{stem[:60]}_{key}{'.draft' if draft else ''}{suffix}"
 
 
 def sidecar_render_key(render: Path) -> str | None:

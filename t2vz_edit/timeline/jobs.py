@@ -158,6 +158,6 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
         "handles": [job.head_frames, job.tail_frames], "instruction": text, "spec": spec.to_dict()}}
     job.request = RenderRequest(
         media_path=media, start_frame=start, stop_frame=stop, rate=rate, spec=spec, instruction=text,
-        out_path=render_path(where.render_dir, clip.name, media, f"{key}.draft" if spec.draft else key),
+        out_path=render_path(where.render_dir, clip.name, media, key, draft=spec.draft),
         clip_name=clip.name,
         render_key=key, provenance=provenance)

@@ -69,3 +69,12 @@ def test_draft_without_the_models_names_the_pull_command(clip, tiny_models):
             "--progress", "none")
     assert r.returncode != 0 and "models pull madebyollin/taesd" in r.stderr
     assert sorted(os.listdir(clip.parent)) == before
+
+
+def test_timeline_and_batch_render_names_say_draft(tmp_path):
+    from pathlib import Path
+
+    from t2vz_edit.pipeline.render_job import render_path
+
+    assert render_path(tmp_path, "shot 1", Path("a.mov"), "0123abcd", draft=True).name == "shot_1_0123abcd.draft.mov"
+    assert render_path(tmp_path, "shot 1", Path("a.mov"), "0123abcd").name == "shot_1_0123abcd.mov"
