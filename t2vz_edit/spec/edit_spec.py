@@ -3,7 +3,7 @@
 Built from a preset plus overrides (:func:`EditSpec.from_dict`), checked when it is made (an
 invalid spec cannot exist: the constructor, ``from_dict``, ``with_overrides`` and
 ``dataclasses.replace`` raise :class:`UsageError`), it flows through every stage unchanged and is what a render's sidecar records (:meth:`EditSpec.to_dict`, versioned as
-``EditSpec.1``). Each setting is described once, in the ``help`` metadata of its field; the CLI
+``EditSpec.2``; ``EditSpec.1`` is read too). Each setting is described once, in the ``help`` metadata of its field; the CLI
 takes its help text from there (:func:`field_help`).
 
 >>> spec = EditSpec(mode="instruct", instruction="make it a watercolor painting")
@@ -26,7 +26,9 @@ from typing import Any
 from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.schedule import TRAIN_STEPS, ddim_timesteps, motion_step_indices
 
-SCHEMA = "EditSpec.1"
+SCHEMA = "EditSpec.2"
+# EditSpec.1 is EditSpec.2 without the draft settings: read as is, draft off.
+READABLE_SCHEMAS = ("EditSpec.1", SCHEMA)
 
 MODES = ("text2video", "instruct", "controlnet")
 # Names of control kinds and schedulers are not listed here: they live in the registries of the
@@ -251,8 +253,9 @@ class EditSpec:
         """Build from a plain dict (sidecar, preset table, overrides). Unknown keys are refused."""
         data = dict(data)
         schema = data.pop("schema", SCHEMA)
-        if schema != SCHEMA:
-            raise UsageError(f"{source}: schema {schema!r} is not supported; this version reads {SCHEMA}")
+        if schema not in READABLE_SCHEMAS:
+            raise UsageError(f"{source}: schema {schema!r} is not supported; this version reads "
+                             f"{', '.join(READABLE_SCHEMAS)}")
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:

@@ -16,22 +16,23 @@ def test_round_trip_through_json():
     assert again == spec
 
 
-<<<<<<< HEAD
 # The whole serialized form: a change here changes what old sidecars and batch journals mean.
 # Bump SCHEMA (and teach from_dict to read the old one) rather than editing this literal.
 INSTRUCT_SNOWY = {
-    "schema": "EditSpec.1", "mode": "instruct", "prompt": "", "instruction": "make it snowy", "negative_prompt": "",
+    "schema": "EditSpec.2", "mode": "instruct", "prompt": "", "instruction": "make it snowy", "negative_prompt": "",
     "model": "", "controls": [], "loras": [], "scheduler": "", "steps": 0, "guidance_scale": 0.0,
     "image_guidance_scale": 1.5, "seed": 0, "noise": "", "size": 512, "frames": 8, "chunk_size": 8,
     "cross_frame": "anchor", "motion": [1.0, 1.0], "motion_strength": 12.0, "t0": 0.88, "t1": 0.94,
     "warp": "bilinear", "warp_padding": "border", "smooth_background": False, "mask_provider": "motion",
-    "smooth_strength": 0.4, "smooth_step": 0.94, "mask_dilation": 5, "dtype": "auto", "device": "auto",
+    "smooth_strength": 0.4, "smooth_step": 0.94, "mask_dilation": 5, "draft": False, "draft_lora": "",
+    "draft_vae": "", "draft_scheduler": "lcm", "draft_steps": 4, "draft_guidance": 1.0, "dtype": "auto",
+    "device": "auto",
 }
 
 
 def test_serialized_form_is_versioned_and_tested_whole():
     spec = EditSpec(mode="instruct", instruction="make it snowy")
-    assert SCHEMA == "EditSpec.1"
+    assert SCHEMA == "EditSpec.2"
     assert json.loads(json.dumps(spec.to_dict())) == INSTRUCT_SNOWY
     assert list(spec.to_dict()) == list(INSTRUCT_SNOWY)  # key order is part of the form sidecars show
     controls = EditSpec(mode="controlnet", prompt="a knight", controls=(ControlSpec("canny", params=(("low", 50),)),),
@@ -42,16 +43,15 @@ def test_serialized_form_is_versioned_and_tested_whole():
 
 def test_an_unknown_version_is_refused_with_what_this_version_reads():
     with pytest.raises(UsageError) as err:
-        EditSpec.from_dict({**INSTRUCT_SNOWY, "schema": "EditSpec.2"}, source="render.mp4.json")
-    assert str(err.value) == ("render.mp4.json: schema 'EditSpec.2' is not supported; this version reads EditSpec.1")
-=======
-def test_serialized_form_is_versioned_and_stable():
-    # Changing a field name or default changes what old sidecars mean: bump SCHEMA then.
-    d = EditSpec().to_dict()
-    assert d["schema"] == SCHEMA == "EditSpec.1"
-    assert list(d)[:6] == ["schema", "mode", "prompt", "instruction", "negative_prompt", "model"]
-    assert len(d) == 37
->>>>>>> 4cf3cb2 (Draft mode: --draft renders with a distilled LoRA (LCM/TCD), 4 steps and TAESD; names and sidecars say draft; --from-sidecar --full re-renders at full quality)
+        EditSpec.from_dict({**INSTRUCT_SNOWY, "schema": "EditSpec.3"}, source="render.mp4.json")
+    assert str(err.value) == ("render.mp4.json: schema 'EditSpec.3' is not supported; this version reads "
+                              "EditSpec.1, EditSpec.2")
+
+
+def test_version_1_sidecars_read_as_full_quality_renders():
+    v1 = {k: v for k, v in INSTRUCT_SNOWY.items() if not k.startswith("draft")} | {"schema": "EditSpec.1"}
+    spec = EditSpec.from_dict(v1)
+    assert spec == EditSpec(mode="instruct", instruction="make it snowy") and not spec.draft
 
 
 @pytest.mark.parametrize("kw, needle", [
