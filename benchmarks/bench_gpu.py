@@ -20,6 +20,7 @@ Random weights give random images: the NaN / black check catches overflow, not q
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -217,6 +218,7 @@ def case_compile(args, dtype, frames, edges):
 def case_draft(args, dtype, frames):
     full_parts = build_parts(args, "instruct", dtype)
     full = run_case(args, full_parts, spec_for(args, "instruct", steps=args.full_steps), frames)
+    del full_parts  # one full-size model set at a time
     draft_parts = build_parts(args, "instruct", dtype, draft=True)
     draft = run_case(args, draft_parts, spec_for(args, "instruct", draft=True), frames)
     latents = torch.randn(args.chunk, 4, args.size // 8 if args.arch == "sd15" else args.size // 4,
@@ -224,7 +226,7 @@ def case_draft(args, dtype, frames):
     from t2vz_edit.engine import vae
 
     decode = {}
-    for label, parts in (("full_vae", full_parts), ("taesd", draft_parts)):
+    for label, parts in (("full_vae", dataclasses.replace(draft_parts, draft_vae=None)), ("taesd", draft_parts)):
         vae.decode(parts, latents, args.chunk)  # warm-up
         _, seconds, _ = timed(lambda: vae.decode(parts, latents, args.chunk), parts.device)
         decode[f"{label}_ms_per_frame"] = round(1000 * seconds / args.chunk, 2)

@@ -48,7 +48,7 @@ def lora_file(source_text: str) -> Path:
     found = named or sorted(path.glob("*.safetensors"))
     if len(found) != 1:
         raise ModelError(f"draft LoRA {source_text}: expected one LoRA .safetensors in the folder, found {len(found)}; "
-                         "point --draft-lora (draft_lora) at the file", path=path)
+                         "set draft_lora (preset or batch file) to the file", path=path)
     return found[0]
 
 
