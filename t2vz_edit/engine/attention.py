@@ -14,7 +14,10 @@ k, keys and values from frame 1. Here:
   K/V are kept per layer; in the ``reuse`` phase a chunk of non-anchor frames attends to the
   recorded K/V, so the anchor is computed once per step whatever the chunk count.
 * ``anchor+previous``: keys/values of the anchor and of the previous frame (concatenated); a
-  chunk's first frame takes its previous frame's K/V recorded from the chunk before.
+  chunk's first frame takes its previous frame's K/V recorded from the chunk before, and a
+  segment's first frame those of the previous segment's last frame, kept per step (on the CPU:
+  one frame's K/V per layer and step, e.g. ~180 MB per step for SD1.5 at 512² with guidance in
+  float32), so segments do not change frames in this mode either.
 
 >>> ctx = CrossFrameContext()
 >>> with ctx.batch(frames=8):
@@ -50,6 +53,11 @@ class CrossFrameContext:
         self.frames = 1  # frames per guidance group in the next model call (phase "batch")
         self.anchor_kv: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # per layer: (G, S, D) each
         self.previous_kv: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        # anchor+previous across segments: last frame's K/V per layer, per step index
+        self.last_kv: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self.carry_in: dict[int, dict[int, tuple[torch.Tensor, torch.Tensor]]] = {}
+        self.carry_out: dict[int, dict[int, tuple[torch.Tensor, torch.Tensor]]] = {}
+        self.carrying, self.step = False, -1
 
     @contextmanager
     def _set(self, phase: str, frames: int) -> Iterator["CrossFrameContext"]:
@@ -79,6 +87,31 @@ class CrossFrameContext:
     def clear(self) -> None:
         self.anchor_kv.clear()
         self.previous_kv.clear()
+
+    # -- anchor+previous across segments -------------------------------------------------------
+    def start_segment(self, continues: bool) -> None:
+        """Before a segment's denoising: its first frame continues the last segment (or not)."""
+        self.carry_in = self.carry_out if continues else {}
+        self.carry_out, self.carrying = {}, self.mode == "anchor+previous"
+
+    def stop_carrying(self) -> None:
+        """Denoising that is not a segment of the clip (the anchor's own backward run)."""
+        self.carry_in, self.carrying = {}, False
+
+    def start_step(self, index: int) -> None:
+        self.step = index
+        self.last_kv.clear()
+
+    def finish_step(self, index: int) -> None:
+        """Keep the last frame's K/V of this step for the next segment."""
+        if self.carrying and self.last_kv:
+            self.carry_out[index] = {key: (k.cpu(), v.cpu()) for key, (k, v) in self.last_kv.items()}
+        self.last_kv.clear()
+
+    def carried(self, key: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """K/V (G, S, D) of the frame before this segment's first frame at this step, or None."""
+        kv = self.carry_in.get(self.step, {}).get(key)
+        return None if kv is None else tuple(x.to(like.device, like.dtype) for x in kv)
 
 
 def _heads(x: torch.Tensor, groups: int, heads: int) -> torch.Tensor:
@@ -150,18 +183,29 @@ class CrossFrameAttnProcessor:
 
     def _with_previous(self, attn: Any, hidden: torch.Tensor, k_anchor: torch.Tensor, v_anchor: torch.Tensor,
                        frames: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-frame keys [anchor ; previous frame], each (G·F, 2S, D); frame 0's previous is itself."""
-        ctx, (batch, seq, dim) = self.context, hidden.shape
+        """Per-frame keys [anchor ; previous frame], each (G·F, 2S, D); frame 0's previous is itself.
+
+        In a segment after the first, position 1 (the segment's first frame) gets the carried
+        K/V of the frame before it instead of the anchor's.
+        """
+        ctx, (batch, seq, dim), key = self.context, hidden.shape, id(self)
         groups = batch // frames
         k_all = attn.to_k(hidden).view(groups, frames, seq, -1)
         v_all = attn.to_v(hidden).view(groups, frames, seq, -1)
+        carried = ctx.carried(key, k_all)
         if ctx.phase == "reuse":
-            k_first, v_first = ctx.previous_kv[id(self)]  # last frame of the chunk before, (G, S, D)
-            ctx.previous_kv[id(self)] = (k_all[:, -1], v_all[:, -1])
-        else:
-            k_first, v_first = k_all[:, 0], v_all[:, 0]
-        k_prev = torch.cat([k_first[:, None], k_all[:, :-1]], dim=1)  # (G, F, S, D)
-        v_prev = torch.cat([v_first[:, None], v_all[:, :-1]], dim=1)
+            k_first, v_first = ctx.previous_kv[key]  # last frame of the chunk before, (G, S, D)
+            k_prev = torch.cat([k_first[:, None], k_all[:, :-1]], dim=1)  # (G, F, S, D)
+            v_prev = torch.cat([v_first[:, None], v_all[:, :-1]], dim=1)
+            ctx.previous_kv[key] = (k_all[:, -1], v_all[:, -1])
+        else:  # position 0 is the anchor, its own previous frame
+            k_prev = torch.cat([k_all[:, :1], k_all[:, :-1]], dim=1)
+            v_prev = torch.cat([v_all[:, :1], v_all[:, :-1]], dim=1)
+            if carried is not None and frames > 1:
+                k_prev[:, 1], v_prev[:, 1] = carried
+            if ctx.phase == "record":
+                ctx.previous_kv[key] = carried if carried is not None else (k_all[:, 0], v_all[:, 0])
+        ctx.last_kv[key] = (k_all[:, -1], v_all[:, -1])
         expand = (groups, frames, seq, k_anchor.shape[-1])
         k = torch.cat([k_anchor[:, None].expand(expand), k_prev], dim=2).reshape(batch, 2 * seq, -1)
         v = torch.cat([v_anchor[:, None].expand(expand), v_prev], dim=2).reshape(batch, 2 * seq, -1)

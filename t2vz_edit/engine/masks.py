@@ -4,8 +4,8 @@ A provider is called with a :class:`MaskRequest` and returns foreground masks (P
 [0, 1] at latent resolution (1 = foreground). Providers register under the entry point group
 ``t2vz_edit.mask_providers``; the built-ins are loaded through the same ``module:attr`` path.
 
->>> sorted(available_providers())[:3]
-['depth', 'depth_model', 'motion']
+>>> sorted(available_providers())[:4]
+['depth', 'depth_model', 'motion', 'saliency']
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ class MaskRequest:
     frames: np.ndarray | None = None  # (P, H, W, 3) uint8 source frames, position 0 = anchor
     depth: torch.Tensor | None = None  # (P, 1, H, W) in [0, 1], near = bright (clip-wide normalised)
     latents: torch.Tensor | None = None  # (P, C, h, w) current latents
-    reference: torch.Tensor | None = None  # (P, C, h, w) warped anchor latents
+    reference: torch.Tensor | None = None  # (P, C, h, w) warped anchor's predicted clean latents
+    x0: torch.Tensor | None = None  # (P, C, h, w) predicted clean latents at the smoothing step
 
 
 class MaskProvider(Protocol):
@@ -57,28 +58,59 @@ def _to_latent(mask: torch.Tensor, size_hw: tuple[int, int]) -> torch.Tensor:
 
 
 class MotionMasks:
-    """Weight-free: foreground is what differs from the anchor.
+    """Weight-free: foreground is what differs from the anchor frame of the source.
 
     With source frames: the blurred grey-level difference to the anchor frame (a static
-    camera's background does not differ); without (text-to-video): the latent difference to the
-    warped anchor. A difference covers both where the subject is now and where it was in the
-    anchor, so the anchor needs no mask of its own (it is all background: it is the reference).
+    camera's background does not differ); a difference covers both where the subject is now
+    and where it was in the anchor, so the anchor needs no mask of its own. Without source
+    frames (text-to-video) there is no motion to see: the salient part of the predicted clean
+    latent stands in (:class:`SaliencyMasks`).
     """
 
     def __init__(self, threshold: float = 0.06):
         self.threshold = threshold
 
     def __call__(self, request: MaskRequest) -> torch.Tensor:
-        if request.frames is not None:
-            grey = torch.from_numpy(request.frames).float().mean(-1, keepdim=True).permute(0, 3, 1, 2) / 255.0
-            diff = F.avg_pool2d((grey - grey[:1]).abs(), 5, stride=1, padding=2)
-            fg = _to_latent((diff > self.threshold).float(), request.size_hw)
-        elif request.latents is not None and request.reference is not None:
-            diff = (request.latents - request.reference).abs().mean(1).float()  # (P, h, w)
-            fg = (diff > diff[1:].mean() if diff.shape[0] > 1 else diff > 0).float()
-        else:
-            raise UsageError("mask_provider motion needs source frames or latents with a reference")
+        if request.frames is None:
+            return SaliencyMasks()(request)
+        grey = torch.from_numpy(request.frames).float().mean(-1, keepdim=True).permute(0, 3, 1, 2) / 255.0
+        diff = F.avg_pool2d((grey - grey[:1]).abs(), 5, stride=1, padding=2)
+        fg = _to_latent((diff > self.threshold).float(), request.size_hw)
         return (fg > 0).float()
+
+
+def otsu_threshold(values: torch.Tensor) -> torch.Tensor:
+    """Otsu's threshold (1979) of each row of ``values`` (P, n): the split of the sorted values
+    with the largest between-class variance w₀·w₁·(μ₀ − μ₁)²; values above it are one class."""
+    v = values.double().sort(dim=1).values
+    n = v.shape[1]
+    count = torch.arange(1, n, dtype=torch.float64)[None]  # values in the lower class
+    below = v.cumsum(1)[:, :-1]
+    m0, m1 = below / count, (v.sum(1, keepdim=True) - below) / (n - count)
+    best = torch.argmax(count * (n - count) * (m0 - m1) ** 2, dim=1, keepdim=True)
+    return v.gather(1, best).to(values.dtype)  # (P, 1): the largest value of the lower class
+
+
+class SaliencyMasks:
+    """Weight-free, for text-to-video: foreground is where the predicted clean latent stands out.
+
+    Saliency is the distance of x̂₀ from its frame's mean latent (what the model draws as the
+    subject departs from the flat background), smoothed over ``blur`` latent pixels so the mask
+    is regions, not speckle, and split into two classes by Otsu's threshold per frame.
+    """
+
+    def __init__(self, blur: int = 3):
+        self.blur = blur
+
+    def __call__(self, request: MaskRequest) -> torch.Tensor:
+        if request.x0 is None:
+            raise UsageError("mask_provider saliency needs the predicted latents of the smoothing step")
+        x0 = request.x0.float().cpu()
+        saliency = (x0 - x0.mean((-2, -1), keepdim=True)).norm(dim=1, keepdim=True)  # (P, 1, h, w)
+        saliency = F.avg_pool2d(saliency, self.blur, stride=1, padding=self.blur // 2, count_include_pad=False)
+        flat = saliency.flatten(1)
+        fg = (flat > otsu_threshold(flat)).float().view_as(saliency)
+        return _to_latent(fg, request.size_hw)
 
 
 class DepthMasks:
@@ -95,4 +127,4 @@ class DepthMasks:
 
 
 __all__ = ["MaskRequest", "MaskProvider", "available_providers", "load_provider", "MotionMasks", "DepthMasks",
-           "GROUP"]
+           "SaliencyMasks", "otsu_threshold", "GROUP"]

@@ -2,8 +2,10 @@
 
 Loaded with ``local_files_only`` from a folder or from the model store (hub id resolved by
 :func:`t2vz_edit.engine.models.store.resolve_hub`; no download, no remote code). Depth is
-normalised over all frames of the request (per-frame normalisation flickers), then the near
-part is foreground, as in :class:`~t2vz_edit.engine.masks.DepthMasks`.
+normalised by the anchor frame's range (position 0 of every request): per-frame normalisation
+flickers, and the anchor is in every segment, so all segments of a clip share one scale and
+cutting a clip into segments never changes a mask. Then the near part is foreground, as in
+:class:`~t2vz_edit.engine.masks.DepthMasks`.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def _folder(source: str) -> Path:
 
 
 class DepthModelMasks:
-    """Foreground = near half of a depth model's prediction, clip-normalised."""
+    """Foreground = near half of a depth model's prediction, normalised by the anchor's range."""
 
     def __init__(self, source: str = DEFAULT_DEPTH_MODEL, near: float = 0.5):
         self.source, self.threshold = source, DepthMasks(near)
@@ -51,7 +53,8 @@ class DepthModelMasks:
         inputs = self._processor(images=list(request.frames), return_tensors="pt")
         with torch.no_grad():
             depth = self._model(**inputs).predicted_depth.float()  # (P, h', w'), larger = nearer
-        depth = (depth - depth.min()) / (depth.max() - depth.min()).clamp_min(1e-8)
+        lo, hi = depth[0].min(), depth[0].max()  # the anchor's range: the same in every segment
+        depth = ((depth - lo) / (hi - lo).clamp_min(1e-8)).clamp(0, 1)
         return self.threshold(MaskRequest(size_hw=request.size_hw, depth=depth[:, None]))
 
 

@@ -55,21 +55,25 @@ def uses_motion_dynamics(spec) -> bool:
 def run_edit(spec, parts: EngineParts, frames: np.ndarray | None = None,
              controls: dict[str, np.ndarray] | None = None, progress: ProgressCallback | None = None, *,
              noise: FrameNoise | None = None, output: str = "uint8", size_hw: tuple[int, int] | None = None,
-             segment_frames: int | None = None) -> np.ndarray:
-    """Render a whole clip held in memory: (N, H, W, 3) uint8 (or float in [0, 1] with ``output="float"``)."""
+             segment_frames: int | None = None, observe: smoothing.Observer | None = None) -> np.ndarray:
+    """Render a whole clip held in memory: (N, H, W, 3) uint8 (or float in [0, 1] with ``output="float"``).
+
+    ``observe(frame_ids, background)`` sees each segment's smoothing mask (diagnostics, tests).
+    """
     total = spec.frames if spec.mode == "text2video" else len(EngineInput(frames, controls))
     inputs = None if spec.mode == "text2video" else [EngineInput(frames, controls)]
     chunks = stream_edit(spec, parts, inputs, total_frames=total, progress=progress, noise=noise, output=output,
-                         size_hw=size_hw, segment_frames=segment_frames or max(total, 1))
+                         size_hw=size_hw, segment_frames=segment_frames or max(total, 1), observe=observe)
     return np.concatenate(list(chunks))
 
 
 def stream_edit(spec, parts: EngineParts, inputs: Iterable[EngineInput] | None, *, total_frames: int,
                 progress: ProgressCallback | None = None, noise: FrameNoise | None = None, output: str = "uint8",
-                size_hw: tuple[int, int] | None = None,
-                segment_frames: int | None = None) -> Iterator[np.ndarray]:
+                size_hw: tuple[int, int] | None = None, segment_frames: int | None = None,
+                observe: smoothing.Observer | None = None) -> Iterator[np.ndarray]:
     """Yield rendered chunks in frame order while reading ``inputs`` chunk by chunk."""
     run = _Run(spec, parts, total_frames, progress, noise, size_hw)
+    run.observe = observe
     segments = _segments(inputs, total_frames, segment_frames or max(DEFAULT_SEGMENT_FRAMES, 8 * spec.chunk_size))
     saved = {id(m): m.attn_processors for m in run.mode.models()}
     try:
@@ -135,6 +139,7 @@ class _Run:
         self.anchor: Conditions | None = None
         self.anchor_frame: np.ndarray | None = None
         self.trajectory: tuple[torch.Tensor, torch.Tensor] | None = None  # frame 0 at T (t1) and T' (t0)
+        self.observe: smoothing.Observer | None = None
 
     # -- setup --------------------------------------------------------------------------------
     def install(self) -> None:
@@ -190,8 +195,11 @@ class _Run:
         ids = ([0] if with_anchor else []) + list(range(start, start + n))
         latents, timesteps = self._initial(ids, cond)
         scheduler = copy.deepcopy(self.scheduler)
-        hook = smoothing.step_hook(self.spec, ids, self.timesteps, timesteps, self._source(item, with_anchor),
-                                   cond, self.parts.vae_scale_factor, self.motion, provider=self.masks)
+        hook = smoothing.step_hook(self.spec, ids, timesteps, self._source(item, with_anchor), cond, scheduler,
+                                   self.parts.vae_scale_factor, self.motion, provider=self.masks,
+                                   observe=self.observe)
+        if self.context is not None:
+            self.context.start_segment(continues=with_anchor)
         latents = denoise(self.mode.eps_fn(cond, scheduler), latents, scheduler, timesteps,
                           chunk_size=self.spec.chunk_size, context=self.context,
                           generators=self._noise().step_generators(ids), on_step=hook, before_step=self._check,
@@ -235,6 +243,8 @@ class _Run:
         """DDIM on frame 0 alone: from x_T down to t1 (kept) and on to t0 — only the steps needed."""
         scheduler = copy.deepcopy(self.scheduler)
         eps = self.mode.eps_fn(self.anchor, scheduler)
+        if self.context is not None:
+            self.context.stop_carrying()
         x = self._noise().initial([0]) * scheduler.init_noise_sigma
         run = dict(chunk_size=1, context=self.context, before_step=self._check,
                    generators=self._noise().step_generators([0]))  # LCM / TCD steps draw noise

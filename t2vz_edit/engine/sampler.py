@@ -13,7 +13,8 @@ True
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Sequence
+import logging
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
@@ -22,8 +23,9 @@ from t2vz_edit.spec.errors import UsageError
 
 # eps_fn(latents (n, C, h, w), t, positions) -> guided noise prediction (n, C, h, w)
 EpsFn = Callable[[torch.Tensor, torch.Tensor, Sequence[int]], torch.Tensor]
-# on_step(step_index, latents) -> latents, called after each scheduler step
-StepHook = Callable[[int, torch.Tensor], torch.Tensor]
+# on_step(step_index, t, latents, eps) -> latents at t, called before the scheduler steps with eps
+StepHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+log = logging.getLogger(__name__)
 
 # The one scheduler registry: EditSpec's name -> (diffusers class, settings on top of the model's
 # own schedule config). DPM-Solver++ and PNDM without PRK steps are what SD1.5 users mean by
@@ -41,14 +43,35 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
 _PURPOSES = {"initial": 1, "renoise": 2, "step": 3}
 
 
-def make_scheduler(name: str, base_config: dict):
-    """A fresh diffusers scheduler of kind ``name`` (a key of :data:`SCHEDULERS`) on the model's betas."""
+# What diffusers' Stable Diffusion pipelines force on an SD scheduler config (their __init__
+# rewrites outdated configs): timesteps offset by one (981 ... 1 at 50 steps, not 980 ... 0)
+# and no clipping of x0 to [-1, 1] (latents are not images; DDIM's own default clips).
+SD_SCHEDULER_RULES = {"steps_offset": 1, "clip_sample": False}
+
+
+def normalise_scheduler_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A scheduler config as an SD pipeline runs it: absent or other values of the rules replaced.
+
+    >>> normalise_scheduler_config({"num_train_timesteps": 1000})["clip_sample"]
+    False
+    """
+    out = dict(config)
+    changed = {k: out.get(k, "absent") for k, v in SD_SCHEDULER_RULES.items() if out.get(k) != v}
+    if changed:
+        log.info("scheduler config normalised as diffusers' SD pipelines do: %s (was %s)", SD_SCHEDULER_RULES, changed)
+    out.update(SD_SCHEDULER_RULES)
+    return out
+
+
+def make_scheduler(name: str, base_config: Mapping[str, Any]):
+    """A fresh diffusers scheduler of kind ``name`` (a key of :data:`SCHEDULERS`) on the model's betas,
+    its config normalised by :func:`normalise_scheduler_config`."""
     import diffusers
 
     if name not in SCHEDULERS:
         raise UsageError(f"scheduler {name!r} is not known; use --scheduler with one of {', '.join(SCHEDULERS)}")
     cls_name, extra = SCHEDULERS[name]
-    return getattr(diffusers, cls_name).from_config(dict(base_config), **extra)
+    return getattr(diffusers, cls_name).from_config(normalise_scheduler_config(base_config), **extra)
 
 
 def frame_seed(seed: int, frame: int, purpose: str) -> int:
@@ -123,7 +146,8 @@ def denoise(eps_fn: EpsFn, latents: torch.Tensor, scheduler, timesteps: torch.Te
     """Run ``scheduler`` over ``timesteps`` on all positions (P, C, h, w); returns the latents.
 
     ``before_step`` runs before each model call (e.g. checking the attention processors),
-    ``report(i)`` after each step, ``on_step(i, latents)`` may edit the latents (smoothing).
+    ``report(i)`` after each step; ``on_step(i, t, latents, eps)`` may edit the latents at
+    timestep t, after the model's prediction and before the scheduler steps (smoothing).
     """
     step_kwargs = {}
     if generators is not None and "generator" in inspect.signature(scheduler.step).parameters:
@@ -131,13 +155,18 @@ def denoise(eps_fn: EpsFn, latents: torch.Tensor, scheduler, timesteps: torch.Te
     for i, t in enumerate(timesteps):
         if before_step is not None:
             before_step()
+        if context is not None:
+            context.start_step(i)
         eps = predict(eps_fn, latents, t, chunk_size=chunk_size, context=context)
-        latents = scheduler.step(eps, t, latents, **step_kwargs).prev_sample
+        if context is not None:
+            context.finish_step(i)
         if on_step is not None:
-            latents = on_step(i, latents)
+            latents = on_step(i, t, latents, eps)
+        latents = scheduler.step(eps, t, latents, **step_kwargs).prev_sample
         if report is not None:
             report(i)
     return latents
 
 
-__all__ = ["FrameNoise", "SCHEDULERS", "make_scheduler", "frame_seed", "predict", "denoise", "EpsFn"]
+__all__ = ["FrameNoise", "SCHEDULERS", "make_scheduler", "normalise_scheduler_config", "SD_SCHEDULER_RULES",
+           "frame_seed", "predict", "denoise", "EpsFn"]

@@ -37,8 +37,8 @@ MODES = ("text2video", "instruct", "controlnet")
 DRAFT_SCHEDULERS = ("lcm", "tcd")  # samplers made for distilled few-step LoRAs
 CROSS_FRAME = ("anchor", "anchor+previous", "off")
 NOISE = ("per_frame", "shared")
-WARP_MODES = ("bilinear", "nearest")
-PAD_MODES = ("border", "zeros", "reflection")
+WARP_MODES = ("spectral", "nearest", "bilinear")
+PAD_MODES = ("wrap", "border", "zeros", "reflection")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 DEFAULT_MODELS = {
@@ -108,10 +108,16 @@ class EditSpec:
     cross_frame: str = _f("anchor", f"cross-frame attention, one of {', '.join(CROSS_FRAME)}")
     motion: tuple[float, float] = _f((1.0, 1.0), "motion direction (dx, dy) of latent motion dynamics")
     motion_strength: float = _f(12.0, "motion strength lambda in output pixels per frame at 512 px (the reference unit; 0 = off)")
-    t0: float = _f(0.88, "motion dynamics: start of the DDIM backward, as a fraction of the schedule (0..1)")
-    t1: float = _f(0.94, "motion dynamics: end of the DDIM backward / re-noise level, fraction (t0 < t1 <= 1)")
-    warp: str = _f("bilinear", f"latent warp interpolation, one of {', '.join(WARP_MODES)}")
-    warp_padding: str = _f("border", f"latent warp padding, one of {', '.join(PAD_MODES)} (reference: reflection)")
+    motion_dynamics: bool = _f(False, "controlnet mode: start from the shared latent moved by text-to-video motion "
+                                      "dynamics (needs noise shared; text2video always uses them)")
+    t0: float = _f(0.88, "motion dynamics: T', the end of frame 1's DDIM backward and the level it is warped at, "
+                         "as a fraction of the training steps (0..1, nearest step, at least one step after t1)")
+    t1: float = _f(0.94, "motion dynamics: T, the start of the DDIM backward and the level warped frames are "
+                         "re-noised to, fraction (t0 < t1 <= 1, nearest step)")
+    warp: str = _f("spectral", f"latent warp, one of {', '.join(WARP_MODES)} (spectral keeps the noise statistics; "
+                               "nearest = reference, whole latent pixels; bilinear blurs half-pixel shifts)")
+    warp_padding: str = _f("wrap", f"latent warp padding, one of {', '.join(PAD_MODES)} (wrap keeps long clips "
+                                   "from smearing; reference: reflection)")
     smooth_background: bool = _f(False, "background smoothing on/off")
     mask_provider: str = _f("motion", "foreground mask provider for background smoothing (motion, depth, ...)")
     smooth_strength: float = _f(0.4, "background smoothing: weight of the frame's own latent (0..1)")
@@ -156,10 +162,11 @@ class EditSpec:
 
     @property
     def uses_motion_dynamics(self) -> bool:
-        """Always in text2video; in controlnet mode when asked for (noise="shared" and a strength)."""
+        """Always in text2video; in controlnet mode only when asked (``motion_dynamics``, a strength):
+        shared noise alone never moves a restyle's latent (what the spec and sidecar say is what runs)."""
         if self.mode == "text2video":
             return True
-        return self.mode == "controlnet" and self.noise == "shared" and self.motion_strength > 0
+        return self.mode == "controlnet" and self.motion_dynamics and self.motion_strength > 0
 
     @property
     def guidance_groups(self) -> int:
@@ -200,6 +207,10 @@ class EditSpec:
         _one_of("cross_frame", self.cross_frame, CROSS_FRAME)
         _one_of("warp", self.warp, WARP_MODES)
         _one_of("warp_padding", self.warp_padding, PAD_MODES)
+        _require(self.warp != "spectral" or self.warp_padding == "wrap", "warp_padding",
+                 f"warp spectral is a circular shift and needs warp_padding wrap, got {self.warp_padding!r}")
+        _require(not self.motion_dynamics or (self.mode == "controlnet" and self.resolved_noise == "shared"),
+                 "motion_dynamics", "only in controlnet mode with noise shared (text2video always has them)")
         _one_of("dtype", self.dtype, DTYPES)
         _one_of("draft_scheduler", self.draft_scheduler, DRAFT_SCHEDULERS)
         _range("draft_steps", self.draft_steps, 1, 8)

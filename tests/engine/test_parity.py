@@ -29,7 +29,11 @@ def _restore(model):
     model.set_attn_processor(AttnProcessor2_0())
 
 
-def test_text2video_matches_diffusers_text_to_video_zero(sd_components, sd_parts):
+@pytest.mark.parametrize("strength", [32, 16, 12])
+def test_text2video_matches_diffusers_text_to_video_zero(sd_components, sd_parts, strength):
+    """λ_ref = 32 moves whole latent pixels here; 16 moves k/2 (half-pixel shifts on odd frames, as
+    the paper's λ = 12 does at 512²: 1.5 latent pixels per frame); 12 is the paper's value.
+    The reference's grid moves every pixel by the same whole amount, halves rounded down."""
     # 6 DDIM steps: timesteps 834, 667, 501, 334, 167, 1; reference t1=3 → 501, t0=2 → 334
     pipe = TextToVideoZeroPipeline(**sd_components, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
@@ -39,11 +43,12 @@ def test_text2video_matches_diffusers_text_to_video_zero(sd_components, sd_parts
     eps = torch.randn((FRAMES - 1, 4, latent, latent), generator=torch.Generator().manual_seed(12))
     # the reference's flow lives on a 512² grid: λ_ref = 32 moves 1 latent pixel per frame here
     ref = pipe("a horse galloping", video_length=FRAMES, height=SIZE, width=SIZE, num_inference_steps=STEPS,
-               latents=x_t, generator=torch.Generator().manual_seed(12), motion_field_strength_x=32,
-               motion_field_strength_y=32, t0=2, t1=3).images
+               latents=x_t, generator=torch.Generator().manual_seed(12), motion_field_strength_x=strength,
+               motion_field_strength_y=strength, t0=2, t1=3).images
     _restore(pipe.unet)
     spec = EditSpec(mode="text2video", prompt="a horse galloping", frames=FRAMES, steps=STEPS, size=SIZE,
-                    t0=0.334, t1=0.501, motion_strength=32 * SIZE / 512, warp="nearest", warp_padding="reflection")
+                    t0=0.334, t1=0.501, motion_strength=strength * SIZE / 512, warp="nearest",
+                    warp_padding="reflection")
     ours = run_edit(spec, sd_parts, noise=FixedNoise(x_t, torch.cat([eps[:1], eps])), output="float")
     assert ours.shape == ref.shape == (FRAMES, SIZE, SIZE, 3)
     assert np.abs(ours - ref).max() < TOL

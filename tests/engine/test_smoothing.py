@@ -103,3 +103,15 @@ def test_the_mask_provider_is_loaded_once_per_run_not_per_segment(instruct_parts
                     smooth_background=True, mask_provider="motion")
     video = run_edit(spec, instruct_parts, moving_square_clip(6, 64), segment_frames=2)  # three segments
     assert len(video) == 6 and len(made) == 1
+
+
+def test_neural_depth_masks_do_not_depend_on_the_segment(tmp_path):
+    """Segments hold the anchor plus their own frames: a frame's mask is the same in any of them."""
+    from t2vz_edit.conditions.factory import write_depth_anything
+
+    provider = load_provider("depth_model", source=str(write_depth_anything(tmp_path / "depth", seed=0)))
+    clip = moving_square_clip(6, 64)
+    clip[3:] = (clip[3:].astype(np.int16) * 0.4).astype(np.uint8)  # a darker second half changes the range
+    whole = provider(MaskRequest(size_hw=(16, 16), frames=clip))
+    segment = provider(MaskRequest(size_hw=(16, 16), frames=clip[[0, 4, 5]]))
+    assert torch.equal(whole[[4, 5]], segment[1:])

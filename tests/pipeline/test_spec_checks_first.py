@@ -26,15 +26,15 @@ def recorded(monkeypatch):
 
 def test_motion_dynamics_on_a_non_ddim_sampler_fails_before_anything_loads(clip, recorded):
     with pytest.raises(UsageError, match="--scheduler ddim"):
-        restyle(clip, prompt="a bronze statue", controls="canny", noise="shared", scheduler="euler_a", steps=4)
+        restyle(clip, prompt="a bronze statue", controls="canny", motion_dynamics=True, scheduler="euler_a", steps=4)
     assert recorded == []
 
 
-def test_t0_t1_that_collapse_on_the_schedule_fail_before_anything_loads(tmp_path, capsys, monkeypatch):
+def test_a_schedule_without_a_step_to_warp_after_fails_before_anything_loads(tmp_path, capsys, monkeypatch):
+    # t0/t1 themselves are valid for every step count from 2 up (T' is at least one step after T)
     loads = []
     monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, tiny: loads.append(spec))
     with pytest.raises(SystemExit) as exc:
-        main(["generate", "a horse", "--tiny", "--steps", "4", "--t0", "0.9", "--t1", "0.95",
-              "-o", str(tmp_path / "h.mp4"), "--progress", "none"])
-    assert exc.value.code == 2 and "map to the same timestep" in capsys.readouterr().err
+        main(["generate", "a horse", "--tiny", "--steps", "1", "-o", str(tmp_path / "h.mp4"), "--progress", "none"])
+    assert exc.value.code == 2 and "at least 2 denoising steps" in capsys.readouterr().err
     assert loads == [] and not list(tmp_path.iterdir())

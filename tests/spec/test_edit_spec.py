@@ -83,10 +83,10 @@ def test_every_way_of_making_a_spec_checks_it():
 
 @pytest.mark.parametrize("kw, needle", [
     (dict(mode="text2video", prompt="x", scheduler="euler_a"), "--scheduler ddim"),
-    (dict(mode="controlnet", prompt="x", controls=(ControlSpec("canny"),), noise="shared", scheduler="unipc"),
-     "--scheduler ddim"),
-    (dict(mode="text2video", prompt="x", steps=4, t0=0.9, t1=0.95), "map to the same timestep"),
-    (dict(mode="text2video", prompt="x", steps=2), "--t0/--t1"),
+    (dict(mode="controlnet", prompt="x", controls=(ControlSpec("canny"),), motion_dynamics=True,
+          scheduler="unipc"), "--scheduler ddim"),
+    (dict(mode="text2video", prompt="x", steps=1), "--steps"),  # no step to warp after
+    (dict(mode="text2video", prompt="x", t0=0.95, t1=0.9), "t0 < t1"),
 ])
 def test_rules_that_depend_only_on_the_spec_live_in_the_spec(kw, needle):
     with pytest.raises(UsageError, match=needle.replace("-", "\\-")):

@@ -128,3 +128,39 @@ def test_preset_names_are_checked_against_the_registries(user_dir, body, key, al
     message = str(err.value)
     assert str(path) in message and key in message and allowed in message
     assert "\n" not in message
+
+
+_MODE_WORDS = {"controlnet": "(ControlNet", "instruct": "(Video Instruct-Pix2Pix"}
+_CONTROL_WORDS = {"softedge": "soft edge", "depth": "depth", "canny": "canny", "pose": "pose"}
+_SAMPLER_WORDS = {"ddim": "DDIM", "euler_a": "Euler ancestral", "euler": "Euler,", "dpmpp_2m": "DPM++",
+                  "unipc": "UniPC", "pndm": "PNDM"}
+
+
+@pytest.mark.parametrize("name", LOOKS)
+def test_every_shipped_preset_does_what_its_description_says(user_dir, name):
+    """Mode, controls, sampler, smoothing and motion dynamics named in the description are exactly
+    what the resolved spec runs: no hidden switches (noise = "shared" once turned motion on)."""
+    from t2vz_edit.engine.run import uses_motion_dynamics
+
+    spec, meta = load_preset(name)
+    said = meta.description.split("(", 1)[1]  # the technical part, in parentheses
+    assert _MODE_WORDS[spec.mode] in meta.description
+    named = {kind for kind, word in _CONTROL_WORDS.items() if word in said}
+    assert named == {c.kind for c in spec.controls}, (named, spec.controls)
+    assert [s for s, word in _SAMPLER_WORDS.items() if word in said] == [spec.resolved_scheduler]
+    assert ("background smoothing" in said) == spec.smooth_background
+    assert ("motion dynamics" in said) == uses_motion_dynamics(spec)
+    assert not uses_motion_dynamics(spec)  # no shipped restyle look moves its latent
+
+
+def test_motion_dynamics_in_a_restyle_only_when_the_spec_says_so():
+    from t2vz_edit.engine.run import uses_motion_dynamics
+    from t2vz_edit.spec.edit_spec import ControlSpec
+    from t2vz_edit.spec.errors import UsageError
+
+    base = EditSpec(mode="controlnet", prompt="p", controls=(ControlSpec("canny"),))
+    assert not uses_motion_dynamics(base.with_overrides(noise="shared"))
+    assert uses_motion_dynamics(base.with_overrides(motion_dynamics=True))
+    assert base.with_overrides(motion_dynamics=True).to_dict()["motion_dynamics"] is True  # in the sidecar
+    with pytest.raises(UsageError, match="motion_dynamics"):
+        base.with_overrides(motion_dynamics=True, noise="per_frame")
