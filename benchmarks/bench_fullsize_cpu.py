@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import sys
 import time
 
 import torch
@@ -44,6 +45,7 @@ class StageClock:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         self.last[stage] = time.perf_counter() - self.start
+        print(f"{self.last[stage]:8.1f} s  {stage} {done}/{total}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -59,6 +61,7 @@ def main() -> None:
     t = time.perf_counter()
     parts = EngineParts.from_components(build_tiny("sd", seed=0, arch="sd15"))
     build_s, model_rss = time.perf_counter() - t, _rss_gib()
+    print(f"built SD1.5-sized random models in {build_s:.1f} s, {model_rss:.2f} GiB resident", file=sys.stderr)
     samples = [0]
     parts.unet.register_forward_pre_hook(lambda _m, a, kw: samples.__setitem__(0, samples[0] + len(
         (a[0] if a else kw["sample"]))), with_kwargs=True)

@@ -33,6 +33,7 @@ class MaskRequest:
     latents: torch.Tensor | None = None  # (P, C, h, w) current latents
     reference: torch.Tensor | None = None  # (P, C, h, w) warped anchor's predicted clean latents
     x0: torch.Tensor | None = None  # (P, C, h, w) predicted clean latents at the smoothing step
+    shifts: torch.Tensor | None = None  # (P, 2) motion of each position from the anchor, latent pixels (dx, dy)
 
 
 class MaskProvider(Protocol):
@@ -94,22 +95,30 @@ def otsu_threshold(values: torch.Tensor) -> torch.Tensor:
 class SaliencyMasks:
     """Weight-free, for text-to-video: foreground is where the predicted clean latent stands out.
 
-    Saliency is the distance of x̂₀ from its frame's mean latent (what the model draws as the
-    subject departs from the flat background), smoothed over ``blur`` latent pixels so the mask
-    is regions, not speckle, and split into two classes by Otsu's threshold per frame.
+    The frames of a text-to-video clip are one scene moved by the motion dynamics, so their
+    predicted x̂₀, moved back by each frame's shift and averaged, give one consensus latent of
+    the scene with each frame's own noise averaged out. Saliency is its distance from its mean
+    latent (the subject departs from the flat background), smoothed over ``blur`` latent pixels
+    so the mask is regions, not speckle, split in two by Otsu's threshold, and moved forward
+    again to every frame.
     """
 
-    def __init__(self, blur: int = 3):
+    def __init__(self, blur: int = 5):
         self.blur = blur
 
     def __call__(self, request: MaskRequest) -> torch.Tensor:
+        from t2vz_edit.engine.motion import translate
+
         if request.x0 is None:
             raise UsageError("mask_provider saliency needs the predicted latents of the smoothing step")
         x0 = request.x0.float().cpu()
-        saliency = (x0 - x0.mean((-2, -1), keepdim=True)).norm(dim=1, keepdim=True)  # (P, 1, h, w)
+        shifts = torch.zeros(len(x0), 2) if request.shifts is None else request.shifts.float().cpu()
+        scene = translate(x0, -shifts, mode="nearest", padding="wrap").mean(0, keepdim=True)  # (1, C, h, w)
+        saliency = (scene - scene.mean((-2, -1), keepdim=True)).norm(dim=1, keepdim=True)  # (1, 1, h, w)
         saliency = F.avg_pool2d(saliency, self.blur, stride=1, padding=self.blur // 2, count_include_pad=False)
         flat = saliency.flatten(1)
         fg = (flat > otsu_threshold(flat)).float().view_as(saliency)
+        fg = translate(fg.expand(len(x0), -1, -1, -1), shifts, mode="nearest", padding="wrap")
         return _to_latent(fg, request.size_hw)
 
 

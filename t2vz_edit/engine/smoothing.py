@@ -78,7 +78,7 @@ def step_hook(spec, ids: Sequence[int], timesteps: torch.Tensor, source: np.ndar
         reference = motion.translate(x0[:1].expand_as(x0), shifts, mode=spec.warp, padding=spec.warp_padding)
         depth = cond.controls.get("depth")
         request = MaskRequest(size_hw=tuple(latents.shape[-2:]), frames=source, latents=latents, reference=reference,
-                              x0=x0, depth=None if depth is None else depth.mean(1, keepdim=True).cpu())
+                              x0=x0, shifts=shifts, depth=None if depth is None else depth.mean(1, keepdim=True).cpu())
         fg = dilate(provider(request).to(latents.device, torch.float32), spec.mask_dilation)
         anchor_fg = motion.translate(fg[:1, None].expand(len(ids), 1, -1, -1), shifts, mode="nearest",
                                      padding=spec.warp_padding)[:, 0]

@@ -47,3 +47,28 @@ def test_instruct_streamed_in_segments_equals_whole_clip(instruct_parts):
     parts = list(stream_edit(spec, instruct_parts, feed, total_frames=7, segment_frames=3, output="float"))
     assert [len(p) for p in parts] == [2, 1, 2, 1, 1]  # decoded per chunk (2) within segments (3)
     assert np.abs(np.concatenate(parts) - whole).max() < 1e-4
+
+
+@pytest.mark.parametrize("chunk_size", [2, 8])  # chunks inside a segment, or one batch per segment
+def test_anchor_plus_previous_segments_equal_whole_clip(instruct_parts, chunk_size):
+    """A segment's first frame attends to the previous segment's last frame (its K/V carried per
+    step), not to the anchor twice: segments change the cost, never the frames."""
+    clip = moving_square_clip(7, 64)
+    spec = EditSpec(mode="instruct", instruction="make it snowy", steps=3, size=64, chunk_size=chunk_size, seed=9,
+                    cross_frame="anchor+previous")
+    whole = run_edit(spec, instruct_parts, frames=clip, output="float")
+    feed = [EngineInput(frames=clip[:4]), EngineInput(frames=clip[4:])]
+    parts = np.concatenate(list(stream_edit(spec, instruct_parts, feed, total_frames=7, segment_frames=3,
+                                            output="float")))
+    assert np.abs(parts - whole).max() < 1e-4
+    anchor_only = run_edit(spec.with_overrides(cross_frame="anchor"), instruct_parts, frames=clip, output="float")
+    assert np.abs(anchor_only - whole).max() > 1e-3  # the previous frame's K/V do change the frames
+
+
+def test_anchor_plus_previous_text2video_segments_equal_whole_clip(sd_parts):
+    spec = EditSpec(mode="text2video", prompt="a horse galloping", frames=7, steps=4, size=64, seed=3,
+                    chunk_size=2, cross_frame="anchor+previous")
+    whole = run_edit(spec, sd_parts, output="float")
+    parts = np.concatenate(list(stream_edit(spec, sd_parts, None, total_frames=7, segment_frames=3,
+                                            output="float")))
+    assert np.abs(parts - whole).max() < 1e-4
