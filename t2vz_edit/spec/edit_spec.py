@@ -267,6 +267,8 @@ class EditSpec:
         if schema not in READABLE_SCHEMAS:
             raise UsageError(f"{source}: schema {schema!r} is not supported; this version reads "
                              f"{', '.join(READABLE_SCHEMAS)}")
+        if schema == "EditSpec.1":
+            data = _from_v1(data)
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
@@ -289,6 +291,18 @@ class EditSpec:
         merged = self.to_dict()
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return EditSpec.from_dict(merged, source="overrides")
+
+
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """EditSpec.1 → 2, meaning kept: v1 ran motion dynamics in controlnet mode whenever noise was
+    "shared" (now the explicit ``motion_dynamics``), and warped bilinear with border padding."""
+    data = dict(data)
+    implied = (data.get("mode") == "controlnet" and data.get("noise") == "shared"
+               and float(data.get("motion_strength", 12.0)) > 0)
+    data.setdefault("motion_dynamics", implied)
+    data.setdefault("warp", "bilinear")
+    data.setdefault("warp_padding", "border")
+    return data
 
 
 def _control(value: Any, source: str) -> ControlSpec:

@@ -22,11 +22,11 @@ INSTRUCT_SNOWY = {
     "schema": "EditSpec.2", "mode": "instruct", "prompt": "", "instruction": "make it snowy", "negative_prompt": "",
     "model": "", "controls": [], "loras": [], "scheduler": "", "steps": 0, "guidance_scale": 0.0,
     "image_guidance_scale": 1.5, "seed": 0, "noise": "", "size": 512, "frames": 8, "chunk_size": 8,
-    "cross_frame": "anchor", "motion": [1.0, 1.0], "motion_strength": 12.0, "t0": 0.88, "t1": 0.94,
-    "warp": "bilinear", "warp_padding": "border", "smooth_background": False, "mask_provider": "motion",
-    "smooth_strength": 0.4, "smooth_step": 0.94, "mask_dilation": 5, "draft": False, "draft_lora": "",
-    "draft_vae": "", "draft_scheduler": "lcm", "draft_steps": 4, "draft_guidance": 1.0, "dtype": "auto",
-    "device": "auto",
+    "cross_frame": "anchor", "motion": [1.0, 1.0], "motion_strength": 12.0, "motion_dynamics": False,
+    "t0": 0.88, "t1": 0.94, "warp": "spectral", "warp_padding": "wrap", "smooth_background": False,
+    "mask_provider": "motion", "smooth_strength": 0.4, "smooth_step": 0.94, "mask_dilation": 5, "draft": False,
+    "draft_lora": "", "draft_vae": "", "draft_scheduler": "lcm", "draft_steps": 4, "draft_guidance": 1.0,
+    "dtype": "auto", "device": "auto",
 }
 
 
@@ -52,6 +52,18 @@ def test_version_1_sidecars_read_as_full_quality_renders():
     v1 = {k: v for k, v in INSTRUCT_SNOWY.items() if not k.startswith("draft")} | {"schema": "EditSpec.1"}
     spec = EditSpec.from_dict(v1)
     assert spec == EditSpec(mode="instruct", instruction="make it snowy") and not spec.draft
+
+
+def test_an_edit_spec_1_sidecar_keeps_its_meaning():
+    """v1 had no motion_dynamics (shared noise in controlnet mode turned them on) and warped bilinear."""
+    v1 = {k: v for k, v in INSTRUCT_SNOWY.items()
+          if k not in ("motion_dynamics", "warp", "warp_padding") and not k.startswith("draft")}
+    old = EditSpec.from_dict({**v1, "schema": "EditSpec.1"})
+    assert (old.warp, old.warp_padding, old.motion_dynamics) == ("bilinear", "border", False)
+    restyle = dict(v1, schema="EditSpec.1", mode="controlnet", instruction="", prompt="p", noise="shared",
+                   controls=[{"kind": "canny"}], scheduler="ddim")
+    assert EditSpec.from_dict(restyle).uses_motion_dynamics
+    assert not EditSpec.from_dict({**restyle, "noise": ""}).uses_motion_dynamics
 
 
 @pytest.mark.parametrize("kw, needle", [
