@@ -141,8 +141,8 @@ def run_case(args, parts, spec, frames=None, controls=None, *, flops: bool = Tru
            "output": frame_check(np.asarray(video))}
     if flops:
         total = count_flops(fn)
-        row["tflop"] = round(total / 1e12, 3)
-        row["achieved_tflops"] = round(total / seconds / 1e12, 2)
+        row["tflop"] = float(f"{total / 1e12:.4g}")
+        row["achieved_tflops"] = float(f"{total / seconds / 1e12:.3g}")
         peak_tflops = dense_peak(parts.device)
         row["percent_of_dense_peak"] = None if peak_tflops is None else round(100 * total / seconds / 1e12 / peak_tflops, 1)
     return row
