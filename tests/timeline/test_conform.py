@@ -10,7 +10,7 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from conftest import build_timeline, one_hour
+from timeline_helpers import build_timeline, one_hour
 from t2vz_edit.media.probe import probe
 from t2vz_edit.timeline.jobs import Where
 from t2vz_edit.timeline.read import read_timeline, start_frames

@@ -13,7 +13,7 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from conftest import build_timeline
+from timeline_helpers import build_timeline
 from t2vz_edit.media.probe import probe
 from t2vz_edit.timeline.fcpxml import seconds, spelled
 from t2vz_edit.timeline.jobs import Where

@@ -6,7 +6,7 @@ from fractions import Fraction
 import opentimelineio as otio
 import pytest
 
-from conftest import build_timeline, one_hour
+from timeline_helpers import build_timeline, one_hour
 from t2vz_edit.media.probe import probe
 from t2vz_edit.media.sidecar import read_sidecar
 from t2vz_edit.timeline import conform
