@@ -24,6 +24,7 @@ from matrix_check import clip_rows, is_render, marker_rows, start_of, transition
 from t2vz_edit.media.probe import probe
 from t2vz_edit.media.sidecar import read_sidecar
 from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.timeline.dropframe import _timecodes  # the writer's own walk over AAF timecode segments
 from t2vz_edit.timeline import conform
 from t2vz_edit.timeline.jobs import Where, media_range_finder
 from t2vz_edit.timeline.read import read_timeline
@@ -169,16 +170,6 @@ def _check_drop_frame_labels(out, fmt_out, rate) -> None:
             flags = {c["Drop"].value for mob in handle.content.mobs for slot in mob.slots
                      for c in _timecodes(slot.segment)}
         assert flags == {drop}
-
-
-def _timecodes(segment):
-    import aaf2
-
-    if isinstance(segment, aaf2.components.Timecode):
-        yield segment
-    elif isinstance(segment, aaf2.components.Sequence):
-        for component in segment.components:
-            yield from _timecodes(component)
 
 
 def _check_mlt(out, original, placed, rate) -> None:
