@@ -26,7 +26,8 @@ def test_generate_writes_a_video_with_the_asked_frame_count_and_rate(tmp_path, c
 
 @pytest.mark.parametrize("args, message", [
     (["--motion", "1"], "--motion '1': give two numbers"),
-    (["--t0", "0.9", "--t1", "0.95"], "map to the same timestep"),
+    # t0/t1 that round to one timestep now warp across the next step; a reversed pair is refused
+    (["--t0", "0.95", "--t1", "0.9"], "need t0 < t1"),
     (["--fps", "zero"], "--fps 'zero'"),
 ])
 def test_bad_settings_fail_with_one_line_and_no_output(tmp_path, capsys, args, message):
