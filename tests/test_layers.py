@@ -53,3 +53,76 @@ def test_imports_point_downward_only():
             if target != layer and target in ALLOWED and target not in ALLOWED[layer]:
                 bad.append(f"{path.relative_to(PKG)} imports {name}")
     assert not bad, "layer rule broken:\n" + "\n".join(bad)
+
+
+def _module_name(path: Path) -> str:
+    parts = ["t2vz_edit", *path.relative_to(PKG).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph(prefix: str) -> dict[str, set[str]]:
+    """Module -> modules under ``prefix`` it imports, at top level or inside functions alike.
+
+    ``from pkg import name`` counts as importing ``pkg.name`` when that is a module, else ``pkg``;
+    importing ``pkg.mod`` also runs every ``__init__`` above it, so those count too.
+    """
+    modules = {_module_name(p): p for p in PKG.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        if not name.startswith(prefix):
+            continue
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & set(modules)
+                targets |= subs or {node.module}
+        expanded = set()
+        for target in targets:
+            parts = target.split(".")
+            expanded |= {".".join(parts[:i]) for i in range(2, len(parts) + 1)}
+        graph[name] = {t for t in expanded if t.startswith(prefix) and t in modules and t != name
+                       and not name.startswith(t + ".")}  # a module's own packages are already importing
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_inside_the_engine():
+    """Imports inside functions count: hiding a circle in a function body does not untie it."""
+    assert _cycles(_import_graph("t2vz_edit.engine")) == []
+
+
+def test_the_cycle_check_sees_a_circle_held_by_imports_inside_functions():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]

@@ -25,6 +25,9 @@ from typing import Any
 
 import torch
 
+from t2vz_edit.engine.models.checkpoint import read_json
+from t2vz_edit.engine.models.lora import fuse_lora
+from t2vz_edit.engine.models.store import resolve_path
 from t2vz_edit.spec.errors import ModelError, UsageError
 
 DEFAULT_DRAFT_LORA = "latent-consistency/lcm-lora-sdv1-5"
@@ -39,8 +42,6 @@ def draft_sources(spec) -> tuple[str, str]:
 
 def lora_file(source_text: str) -> Path:
     """The one LoRA ``.safetensors`` of a hub id (model store / HF cache), a folder or a file."""
-    from t2vz_edit.engine.models.loading import resolve_path
-
     path = resolve_path(source_text)
     if path.is_file():
         return path
@@ -57,10 +58,8 @@ def load_tiny_vae(source_text: str):
     from diffusers import AutoencoderTiny
     from safetensors import SafetensorError
 
-    from t2vz_edit.engine.models.loading import _read_json, resolve_path
-
     path = resolve_path(source_text)
-    config = _read_json(path / "config.json") if path.is_dir() and (path / "config.json").is_file() else {}
+    config = read_json(path / "config.json") if path.is_dir() and (path / "config.json").is_file() else {}
     if config.get("_class_name") != "AutoencoderTiny":
         raise ModelError(f"draft autoencoder {source_text}: not a TAESD folder (config.json with _class_name "
                          "AutoencoderTiny expected); pull madebyollin/taesd or set draft_vae", path=path)
@@ -73,8 +72,6 @@ def load_tiny_vae(source_text: str):
 
 def apply_draft(components: dict[str, Any], spec) -> Any:
     """Fuse the draft LoRA into ``components`` (unet, text_encoder) and return TAESD, checked to fit."""
-    from t2vz_edit.engine.models.lora import fuse_lora
-
     lora_source, vae_source = draft_sources(spec)
     taesd = load_tiny_vae(vae_source)  # cheap, and a bad folder fails before the weights change
     check_fits(components["vae"], taesd, vae_source)

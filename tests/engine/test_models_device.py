@@ -8,7 +8,8 @@ from safetensors.torch import save_file
 from t2vz_edit.engine.models import check_finite, load_parts, resolve_device_dtype, vae_dtype
 from t2vz_edit.engine.models.device import NonFiniteError
 from t2vz_edit.engine.models.ldm_keys import unet_key, vae_key
-from t2vz_edit.engine.models.single_file import detect_architecture, shipped_config
+from t2vz_edit.engine.models.checkpoint import detect_architecture
+from t2vz_edit.engine.models.single_file import shipped_config
 from t2vz_edit.engine.tiny import save_tiny_pipeline
 from t2vz_edit.spec.edit_spec import EditSpec, LoraSpec
 from t2vz_edit.spec.errors import ModelError, UsageError

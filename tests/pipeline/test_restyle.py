@@ -57,7 +57,7 @@ def test_controlnet_modes(clip, tiny_models, annotator_store_dir, monkeypatch, c
 
 
 def test_single_file_dreambooth_checkpoint(clip, tiny_models, tmp_path):
-    from t2vz_edit.engine.models.single_file import save_single_file
+    from t2vz_edit.engine.models.export import save_single_file
 
     ckpt = save_single_file(tiny_models["sd"], tmp_path / "dreambooth_v1.safetensors", with_config=True)
     result = restyle(clip, prompt="a knight", controls=[{"kind": "canny", "model": str(tiny_models["controlnet"])}],

@@ -8,15 +8,17 @@ load ``.safetensors`` weights only. Example (with a tiny model folder from ``eng
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 
+from t2vz_edit.engine.draft import apply_draft
+from t2vz_edit.engine.models.checkpoint import read_json
 from t2vz_edit.engine.models.device import resolve_device_dtype, vae_dtype
-from t2vz_edit.engine.models.sources import parse_source
-from t2vz_edit.engine.models.store import resolve_hub
+from t2vz_edit.engine.models.lora import apply_loras
+from t2vz_edit.engine.models.single_file import load_controlnet_file, load_single_file
+from t2vz_edit.engine.models.store import resolve_path
 from t2vz_edit.engine.parts import EngineParts
 from t2vz_edit.engine.sampler import make_scheduler
 from t2vz_edit.spec.edit_spec import EditSpec
@@ -24,23 +26,10 @@ from t2vz_edit.spec.errors import ModelError
 
 
 
-def resolve_path(source_text: str) -> Path:
-    """Local folder or file for a model source (no network)."""
-    source = parse_source(source_text)
-    return resolve_hub(source) if source.kind == "hub" else Path(source.path)
-
-
 def _load_error(path: Path, what: str, exc: Exception) -> ModelError:
     detail = " ".join(str(exc).split())[:240]
     return ModelError(f"cannot load the {what} ({type(exc).__name__}: {detail}); the folder needs diffusers configs and "
                       ".safetensors weights — re-pull or re-import it", path=path)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"unreadable config ({exc})", path=path) from None
 
 
 def load_folder_components(folder: Path) -> dict[str, Any]:
@@ -66,15 +55,13 @@ def load_folder_components(folder: Path) -> dict[str, Any]:
         except (OSError, ValueError, RuntimeError, KeyError, SafetensorError) as exc:
             raise _load_error(folder, what, exc) from None
     unet, vae, text_encoder, tokenizer = loaded
-    scheduler_cfg = _read_json(folder / "scheduler" / "scheduler_config.json")
+    scheduler_cfg = read_json(folder / "scheduler" / "scheduler_config.json")
     return {"unet": unet.eval(), "vae": vae.eval(), "text_encoder": text_encoder.eval(), "tokenizer": tokenizer,
             "scheduler": DDIMScheduler.from_config(scheduler_cfg), "scheduler_config": scheduler_cfg}
 
 
 def load_base(source_text: str, *, config_dir: Path | None = None) -> dict[str, Any]:
     """Components of the base model from any source kind; ``scheduler_config`` is a dict."""
-    from t2vz_edit.engine.models.single_file import load_single_file
-
     path = resolve_path(source_text)
     if path.is_file():
         return load_single_file(path, config_dir=config_dir)
@@ -86,12 +73,10 @@ def load_controlnet(source_text: str):
     from diffusers import ControlNetModel
     from safetensors import SafetensorError
 
-    from t2vz_edit.engine.models.single_file import load_controlnet_file
-
     path = resolve_path(source_text)
     if path.is_file():
         return load_controlnet_file(path)
-    config = _read_json(path / "config.json") if (path / "config.json").is_file() else {}
+    config = read_json(path / "config.json") if (path / "config.json").is_file() else {}
     if config.get("_class_name") != "ControlNetModel":
         raise ModelError("not a ControlNet folder (config.json with _class_name ControlNetModel expected)", path=path)
     try:
@@ -108,9 +93,6 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
     Explicit keywords override the spec's settings. The VAE stays float32 under float16
     compute (SD1.5's VAE overflows in half precision).
     """
-    from t2vz_edit.engine.draft import apply_draft
-    from t2vz_edit.engine.models.lora import apply_loras
-
     if isinstance(spec, EditSpec):
         base, mode = spec.resolved_model, spec.mode
         controls = controls if controls is not None else {c.kind: c.resolved_model for c in spec.controls}

@@ -21,6 +21,7 @@ from typing import Iterable
 
 import torch
 
+from t2vz_edit.engine.models.checkpoint import read_checkpoint
 from t2vz_edit.spec.errors import InputNotFoundError, ModelError
 
 _KOHYA = re.compile(r"^(lora_unet|lora_te)_(.+)\.(lora_down|lora_up)\.weight$")
@@ -48,8 +49,6 @@ class LoraLayer:
 
 def read_lora(path: Path) -> list[LoraLayer]:
     """Parse a LoRA file into layers (module names still to be matched)."""
-    from t2vz_edit.engine.models.single_file import read_checkpoint
-
     path = Path(path)
     if not path.is_file():
         raise InputNotFoundError("LoRA file does not exist; check --lora", path=path)

@@ -1,4 +1,6 @@
-"""Single-file checkpoints of the SD1.5 family (original LDM layout): read, detect, load, write.
+"""Single-file checkpoints of the SD1.5 family (original LDM layout): configs and loading.
+
+Reading and detection live in :mod:`.checkpoint`, writing in :mod:`.export`.
 
 Configs never come from the network. In order:
 
@@ -23,72 +25,12 @@ from typing import Any
 
 import torch
 
+from t2vz_edit.engine.models.checkpoint import detect_architecture, has_tokenizer_files, read_checkpoint
+from t2vz_edit.engine.models.sources import parse_source
+from t2vz_edit.engine.models.store import resolve_hub
 from t2vz_edit.spec.errors import ModelError
 
-UNET_IN = "model.diffusion_model.input_blocks.0.0.weight"  # (C, in_channels, 3, 3)
-CONTROL_HINT = ("control_model.input_hint_block.0.weight", "input_hint_block.0.weight")
 TOKENIZER_SOURCES = ("openai/clip-vit-large-patch14", "stable-diffusion-v1-5/stable-diffusion-v1-5")
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors of a .safetensors file, or of a pickle loaded weights-only (no code runs)."""
-    path = Path(path)
-    if path.suffix.lower() == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        try:
-            return load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ModelError(f"corrupt or truncated safetensors file ({' '.join(str(exc).split())}); "
-                             "download or export it again", path=path) from None
-    try:
-        data = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - UnpicklingError and friends: refuse, one line
-        raise ModelError(f"pickle refused: it holds more than plain tensors ({type(exc).__name__}); pickles can run "
-                         "code, so convert it to .safetensors with a trusted tool first", path=path) from None
-    if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
-        data = data["state_dict"]  # Lightning-style .ckpt
-    if not isinstance(data, dict) or not all(isinstance(v, torch.Tensor) for v in data.values()):
-        raise ModelError("not a checkpoint: expected a mapping of parameter names to tensors", path=path)
-    return data
-
-
-def _shapes(path: Path) -> dict[str, tuple[int, ...]]:
-    if path.suffix.lower() != ".safetensors":
-        return {k: tuple(v.shape) for k, v in read_checkpoint(path).items()}
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelError(f"corrupt or truncated safetensors file ({' '.join(str(exc).split())}); "
-                         "download or export it again", path=path) from None
-
-
-def detect_architecture(shapes: dict[str, tuple[int, ...]], *, path: Path | str = "checkpoint") -> str:
-    """'sd', 'instruct' or 'controlnet' from parameter names and shapes; ModelError otherwise."""
-    if any(k in shapes for k in CONTROL_HINT):
-        return "controlnet"
-    if any(k.startswith("conditioner.embedders.1") for k in shapes):
-        raise ModelError("this is an SDXL checkpoint; only the SD1.5 family is supported", path=path)
-    if any(k.startswith("cond_stage_model.model.") for k in shapes):
-        raise ModelError("this is an SD2.x (OpenCLIP) checkpoint; only the SD1.5 family is supported", path=path)
-    if UNET_IN not in shapes:
-        raise ModelError("not a Stable Diffusion checkpoint (no model.diffusion_model.* UNet weights); "
-                         "give an SD1.5-family .safetensors or a diffusers folder", path=path)
-    in_channels = shapes[UNET_IN][1]
-    if in_channels not in (4, 8):
-        raise ModelError(f"UNet takes {in_channels} input channels (9 = inpainting); supported: 4 (SD1.5) "
-                         "and 8 (Instruct-Pix2Pix)", path=path)
-    return "instruct" if in_channels == 8 else "sd"
-
-
-def detect_architecture_of_file(path: Path) -> str:
-    return detect_architecture(_shapes(Path(path)), path=path)
 
 
 # -- configs ------------------------------------------------------------------------------------
@@ -212,17 +154,9 @@ def load_controlnet_file(path: Path, *, config_dir: Path | None = None):
                          f"{' '.join(str(exc).split())[:160]}); put a <name>.config/ folder next to the file", path=path) from None
 
 
-def has_tokenizer_files(folder: Path) -> bool:
-    """A CLIP BPE tokenizer: slow-format vocab + merges, or the fast ``tokenizer.json``."""
-    return (folder / "tokenizer.json").is_file() or ((folder / "vocab.json").is_file() and (folder / "merges.txt").is_file())
-
-
 def load_tokenizer(folder: Path | None, checkpoint: Path):
     """The CLIP tokenizer: from the config folder, else from the model store / HF cache."""
     from transformers import CLIPTokenizer
-
-    from t2vz_edit.engine.models.sources import parse_source
-    from t2vz_edit.engine.models.store import resolve_hub
 
     candidates = [folder] if folder is not None else []
     for hub_id in TOKENIZER_SOURCES:
@@ -239,49 +173,5 @@ def load_tokenizer(folder: Path | None, checkpoint: Path):
                      path=checkpoint)
 
 
-# -- writing ------------------------------------------------------------------------------------
-
-def save_single_file(parts_or_folder: Any, path: Path | str, *, with_config: bool = False) -> Path:
-    """Write UNet + VAE + text encoder as one original-layout (LDM keys) ``.safetensors``.
-
-    ``parts_or_folder``: a diffusers pipeline folder, an ``EngineParts`` or a components dict.
-    ``with_config`` also writes ``<stem>.config/`` (configs + tokenizer) so non-SD1.5 sizes
-    (tiny test models) load back without shipped configs.
-    """
-    from safetensors.torch import save_file
-
-    from t2vz_edit.engine.models.ldm_keys import to_ldm_state_dict
-
-    parts = _components(parts_or_folder)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = to_ldm_state_dict(parts["unet"], parts["vae"], parts["text_encoder"])
-    save_file(tensors, str(path), metadata={"format": "pt", "written_by": "t2vz-edit"})
-    if with_config:
-        cfg = path.with_name(path.stem + ".config")
-        parts["unet"].save_config(str(cfg / "unet"))
-        parts["vae"].save_config(str(cfg / "vae"))
-        parts["text_encoder"].config.to_json_file(str(_mkdir(cfg / "text_encoder") / "config.json"))
-        parts["scheduler"].save_config(str(cfg / "scheduler"))
-        parts["tokenizer"].save_pretrained(str(cfg / "tokenizer"))
-    return path
-
-
-def _mkdir(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _components(obj: Any) -> dict[str, Any]:
-    if isinstance(obj, (str, Path)):
-        from t2vz_edit.engine.models.loading import load_folder_components
-
-        return load_folder_components(Path(obj))
-    if isinstance(obj, dict):
-        return obj
-    return {name: getattr(obj, name) for name in ("unet", "vae", "text_encoder", "tokenizer", "scheduler")}
-
-
-__all__ = ["read_checkpoint", "detect_architecture", "detect_architecture_of_file", "load_single_file",
-           "load_controlnet_file", "load_tokenizer", "save_single_file", "shipped_config", "component_configs",
+__all__ = ["load_single_file", "load_controlnet_file", "load_tokenizer", "shipped_config", "component_configs",
            "sibling_config_dir"]

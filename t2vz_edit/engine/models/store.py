@@ -22,6 +22,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from t2vz_edit.engine.models.checkpoint import detect_architecture_of_file, has_tokenizer_files
 from t2vz_edit.engine.models.sources import ModelSource, parse_source
 from t2vz_edit.engine.store import model_store_dir
 from t2vz_edit.spec.errors import InputNotFoundError, ModelError, OutputError, UsageError
@@ -72,6 +73,12 @@ def resolve_hub(source: ModelSource) -> Path:
                      f"`t2vz-edit models import FOLDER --as {source.hub_id}` (offline copy)")
 
 
+def resolve_path(source_text: str) -> Path:
+    """Local folder or file for a model source (no network)."""
+    source = parse_source(source_text)
+    return resolve_hub(source) if source.kind == "hub" else Path(source.path)
+
+
 def entry_payload(folder: Path) -> Path:
     """The folder itself, or the one checkpoint file of a single-file entry."""
     if (folder / "model_index.json").is_file() or (folder / "config.json").is_file():
@@ -97,8 +104,6 @@ def model_kind(path: Path) -> str:
     """sd / instruct / controlnet / annotator / tokenizer / unknown, from configs or tensor shapes."""
     path = Path(path)
     if path.is_file():
-        from t2vz_edit.engine.models.single_file import detect_architecture_of_file
-
         return detect_architecture_of_file(path)
     index = path / "model_index.json"
     if index.is_file():
@@ -109,8 +114,6 @@ def model_kind(path: Path) -> str:
         return "controlnet"
     if "model_type" in config or any(path.glob("*.pth")) or any(path.glob("*.pt")):
         return "annotator"  # transformers estimators (depth) and controlnet-aux weights
-    from t2vz_edit.engine.models.single_file import has_tokenizer_files
-
     if has_tokenizer_files(path):
         return "tokenizer"
     payload = entry_payload(path)
@@ -205,5 +208,5 @@ def _commit_entry(source: ModelSource, fill, *, origin: str, where: str, force: 
     return StoreEntry(source.hub_id, source.revision, meta_kind, size_on_disk(final), str(final), origin)
 
 
-__all__ = ["StoreEntry", "resolve_hub", "list_models", "import_model", "model_kind", "size_on_disk",
+__all__ = ["StoreEntry", "resolve_hub", "resolve_path", "list_models", "import_model", "model_kind", "size_on_disk",
            "entry_dir", "entry_name", "entry_payload", "pull_hint", "check_hub_id", "MANIFEST", "KINDS"]
