@@ -61,7 +61,7 @@ def trim_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="Render path: .mp4/.mov, or a folder for png."),
     codec: str = typer.Option("h264", "--codec", help="h264 or hevc (.mp4/.mov; 10-bit kept from 10-bit sources), "
                                                       "h264-10, prores (422 HQ), prores4444, dnxhr-hqx (.mxf/.mov), "
-                                                      "png or png16 (a folder)."),
+                                                      "png, png16 or exr (a folder; exr is half float)."),
     crf: int = typer.Option(18, "--crf", help="H.264 quality (lower is better, 0-51)."),
     size: str = typer.Option(None, "--size", help="Output WIDTHxHEIGHT. Default: the source display size."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),

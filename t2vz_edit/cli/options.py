@@ -29,7 +29,7 @@ from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.parse import parse_motion, split_scale
 
 CODEC_HELP = ("h264 or hevc (.mp4/.mov; 10-bit from 10-bit sources in trim), h264-10, prores (422 HQ), prores4444, "
-              "dnxhr-hqx (.mxf/.mov), png or png16 (a folder).")
+              "dnxhr-hqx (.mxf/.mov), png, png16 or exr (a folder; exr is half float).")
 
 
 @dataclass(frozen=True)

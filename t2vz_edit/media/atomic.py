@@ -46,8 +46,9 @@ def _inside(item: Path, folder: Path) -> bool:
 
 
 def owned_frame_names(name: str) -> re.Pattern:
-    """The files a frame-sequence render named ``name`` writes: ``<name>_000000.png``..., ``<name>.wav``."""
-    return re.compile(rf"^{re.escape(name)}(_\d{{6}}\.png|\.wav)$")
+    """The files a frame-sequence render named ``name`` writes: ``<name>_000000.png`` (or ``.exr``)...,
+    ``<name>.wav``."""
+    return re.compile(rf"^{re.escape(name)}(_\d{{6}}\.(png|exr)|\.wav)$")
 
 
 def foreign_files(folder: Path) -> list[str]:
@@ -91,7 +92,7 @@ def _check_not_input(out: Path, inputs: list[Path], folder: bool) -> None:
 
 def _check_kind(out: Path, folder: bool, overwrite: bool) -> None:
     if out.is_dir() and not folder:
-        raise OutputError("is a folder; give a file name such as render.mp4 (or --codec png for frames)", path=out)
+        raise OutputError("is a folder; give a file name such as render.mp4 (or --codec png/exr for frames)", path=out)
     if folder and os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
         raise OutputError("exists and is not a folder; frames go into a new folder — choose another -o", path=out)
     if os.path.lexists(out) and not overwrite:

@@ -1,10 +1,16 @@
-"""Render frames to H.264, HEVC, ProRes, DNxHR or a PNG sequence: exact timing, timecode, audio, colour
-tags, provenance, atomic.
+"""Render frames to H.264, HEVC, ProRes, DNxHR or a PNG / EXR sequence: exact timing, timecode, audio,
+colour tags, provenance, atomic.
 
 Bit depth: with ``high_bit_depth=True`` (trim) a source above 8 bits is decoded to 16-bit RGB and
 written at 10 bits where the codec allows it (H.264 and HEVC become 10-bit, PNG 16-bit); ProRes,
-DNxHR HQX and ``h264-10`` are always 10-bit, ``png16`` always 16-bit. Colour: the source's tags
-are carried (see :mod:`colour`).
+DNxHR HQX and ``h264-10`` are always 10-bit, ``png16`` always 16-bit, ``exr`` always 16-bit half
+float (11 significant bits: a 10-bit code value survives exactly). Colour: the source's tags are
+carried (see :mod:`colour`).
+
+EXR holds the source's own R'G'B' code values scaled to 0..1 — the source's transfer (BT.709,
+sRGB, PQ, HLG ...), not scene-linear light: nothing is linearised on the way, so a conform is
+value-exact and the compositor applies the input transform it would apply to the source (the
+sidecar's ``colour`` says which). Half float, ZIP (16-line) compression, channels R, G, B.
 
 >>> import tempfile, os
 >>> from t2vz_edit.media.synth import make_clip
@@ -49,9 +55,11 @@ CODECS = {  # codec → (encoder, pix_fmt, pix_fmt for sources above 8 bits, all
     "dnxhr-hqx": ("dnxhd", "yuv422p10le", "yuv422p10le", (".mxf", ".mov")),
     "png": ("png", "rgb24", "rgb48be", ("",)),
     "png16": ("png", "rgb48be", "rgb48be", ("",)),
+    "exr": ("exr", "gbrpf32le", "gbrpf32le", ("",)),  # written as half float (ENCODER_OPTIONS)
 }
-SEQUENCES = ("png", "png16")  # codecs that write a folder of numbered images
-ENCODER_OPTIONS = {"prores": {"profile": "3"}, "prores4444": {"profile": "4"}, "dnxhr-hqx": {"profile": "dnxhr_hqx"},
+SEQUENCES = ("png", "png16", "exr")  # codecs that write a folder of numbered images
+IMAGE_SUFFIX = {"png": ".png", "png16": ".png", "exr": ".exr"}
+ENCODER_OPTIONS = {"exr": {"format": "half", "compression": "zip16"}, "prores": {"profile": "3"}, "prores4444": {"profile": "4"}, "dnxhr-hqx": {"profile": "dnxhr_hqx"},
                    "hevc": {"x265-params": "log-level=error"}}
 
 # libx264 options every encoder in the project adds. mbtree off: the macroblock-tree rate control
@@ -130,7 +138,7 @@ class Render:
 
     # ---- setup ----------------------------------------------------------------------------
     def __enter__(self) -> "Render":
-        atomic.check_output_path(self.out, self.inputs, self.overwrite, folder=self.codec == "png",
+        atomic.check_output_path(self.out, self.inputs, self.overwrite, folder=self.codec in SEQUENCES,
                                  companions=(sidecar_path(self.out),))
         self.temp = atomic.temp_path_for(self.out)
         try:
@@ -144,9 +152,10 @@ class Render:
         start, stop = self._source_sec(self.range.start), self._source_sec(self.range.stop)
         if self.codec in SEQUENCES:
             self.temp.mkdir()
-            self.png = av.CodecContext.create("png", "w")
-            self.png.width, self.png.height = self.size
-            self.png.pix_fmt, self.png.time_base = self.pix_fmt, Fraction(1, 1)
+            self.image = av.CodecContext.create(CODECS[self.codec][0], "w")
+            self.image.width, self.image.height = self.size
+            self.image.pix_fmt, self.image.time_base = self.pix_fmt, Fraction(1, 1)
+            self.image.options = ENCODER_OPTIONS.get(self.codec, {})
             if self.info.audio and self.audio_mode != "none":
                 self.container = av.open(str(self.temp / f"{self.out.name}.wav"), "w", format="wav")
                 self.audio = AudioPassthrough(self.info, self.container, "wav", start, stop, mode=self.audio_mode)
@@ -204,9 +213,9 @@ class Render:
     def _write_one(self, rgb: np.ndarray) -> None:
         width, height = self.size
         if self.codec in SEQUENCES:
-            frame = colour.rgb_to_frame(rgb, self.pix_fmt, width, height)
-            data = b"".join(bytes(p) for p in self.png.encode(frame))
-            (self.temp / f"{self.out.name}_{self.written:06d}.png").write_bytes(data)
+            frame = _image_frame(rgb, self.pix_fmt, width, height)
+            data = b"".join(bytes(p) for p in self.image.encode(frame))
+            (self.temp / f"{self.out.name}_{self.written:06d}{IMAGE_SUFFIX[self.codec]}").write_bytes(data)
             return
         frame = colour.rgb_to_frame(rgb, self.pix_fmt, width, height, self.matrix, self.frame_tags)
         index = self.range.start + self.written
@@ -252,8 +261,8 @@ class Render:
         return {"render": self.out.name, "codec": self.codec, "size": list(self.size),
                 "rate": f"{self.info.rate.numerator}/{self.info.rate.denominator}",
                 "frame_count": self.written, "start_timecode": self._start_timecode(),
-                "colour": self._colour_label(), "bit_depth": 16 if "48" in self.pix_fmt else
-                10 if "10" in self.pix_fmt else 8,
+                "colour": self._colour_label(), "bit_depth": 16 if "48" in self.pix_fmt or self.codec == "exr"
+                else 10 if "10" in self.pix_fmt else 8,
                 "audio_streams": len(self.audio.tracks) if self.audio is not None else 0, "provenance": self._provenance()}
 
     def _colour_label(self) -> str:
@@ -276,6 +285,20 @@ class Render:
         if self.temp is not None:
             atomic.remove_quietly(self.temp)
         atomic.release(self.out)
+
+
+def _image_frame(rgb: np.ndarray, pix_fmt: str, width: int, height: int) -> av.VideoFrame:
+    """One image of a sequence: PNG takes integer RGB; EXR float R'G'B' in 0..1 (code value / max).
+    The float values are made here from the integers at their own depth: swscale's rgb24→rgb48
+    and integer→float paths are off by up to one 8-bit level."""
+    if pix_fmt != "gbrpf32le":
+        return colour.rgb_to_frame(rgb, pix_fmt, width, height)
+    if rgb.shape[:2] != (height, width):  # scaled by swscale at the frames' own depth
+        rgb = colour.rgb_to_frame(rgb, "rgb48le" if rgb.dtype == np.uint16 else "rgb24", width, height).to_ndarray()
+    peak = 65535.0 if rgb.dtype == np.uint16 else 255.0
+    # rounded to the nearest half here: FFmpeg's float→half truncates (off by up to one half step)
+    half = (np.asarray(rgb, np.float32) / peak).astype(np.float16).astype(np.float32)
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(half), format="gbrpf32le")
 
 
 def open_render(out_path, info, frame_range: FrameRange, *, codec: str = "h264", crf: int = 18, size=None,

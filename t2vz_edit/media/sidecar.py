@@ -34,7 +34,6 @@ def write_sidecar(render, data: dict, *, overwrite: bool = True) -> Path:
 
 MAX_BYTES = 16 * 1024 * 1024   # a real sidecar is a few kB; anything this large is not one
 MAX_FRAME = 10_000_000         # ~46 h at 60 fps: a frame index beyond this is not a real clip's
-CODECS = ("h264", "prores", "png")
 
 
 def _bad(path, what: str) -> UsageError:
@@ -84,6 +83,8 @@ def render_fields(data: dict, path) -> dict:
     spec dict itself is validated by :class:`~t2vz_edit.spec.edit_spec.EditSpec`, the range
     against the clip when it is probed (as ``--range`` is).
     """
+    from t2vz_edit.media.encode import CODECS  # encode writes sidecars: imported here, not at the top
+
     codec = data.get("codec", "h264")
     if codec not in CODECS:
         raise _bad(path, f"codec {codec!r} is not one of {', '.join(CODECS)}")

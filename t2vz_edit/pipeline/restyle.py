@@ -43,7 +43,7 @@ from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.spec.progress import ProgressCallback, reporter
 
 CODEC_SUFFIX = {"h264": ".mp4", "h264-10": ".mp4", "hevc": ".mp4", "prores": ".mov", "prores4444": ".mov",
-                "dnxhr-hqx": ".mxf", "png": "", "png16": ""}
+                "dnxhr-hqx": ".mxf", "png": "", "png16": "", "exr": ""}
 DRAFT_TAG = "draft"  # in the names of draft-mode renders
 
 
