@@ -29,6 +29,7 @@ from t2vz_edit.engine.modes import build_mode
 from t2vz_edit.engine.modes.base import Conditions
 from t2vz_edit.engine.parts import EngineParts
 from t2vz_edit.engine.sampler import FrameNoise, denoise, make_scheduler
+from t2vz_edit.engine.text_attention import install_shared_text
 from t2vz_edit.spec.errors import ModelError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback, reporter
 
@@ -143,8 +144,9 @@ class _Run:
 
     # -- setup --------------------------------------------------------------------------------
     def install(self) -> None:
-        if self.context is not None:
-            for model in self.mode.models():
+        for model in self.mode.models():
+            install_shared_text(model)  # prompt K/V once per guidance group, not per frame
+            if self.context is not None:
                 install_cross_frame(model, self.context)
 
     def _check(self) -> None:
