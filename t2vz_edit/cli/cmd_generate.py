@@ -95,11 +95,15 @@ def generate(
     with progress_display(progress) as display:
         video = run_edit(spec, parts, progress=display.callback)
         out = write_video(video, output, rate, overwrite=opts.overwrite)
+    from t2vz_edit.pipeline.restyle import compute_record
+
+    compute = compute_record(parts)
     if progress == "json":
-        emit_json("done", output=str(out), frames=len(video), random_weights=tiny)
+        emit_json("done", output=str(out), frames=len(video), random_weights=tiny, compute=compute)
     else:
         note = " (tiny RANDOM weights: noise-like frames, for testing only)" if tiny else ""
         typer.echo(f"wrote {out} ({len(video)} frames at {rate} fps){note}")
+        typer.echo(f"compute {compute['device']} {compute['dtype']}: {compute['choice']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -46,9 +46,11 @@ def restyle_cmd(
                              progress=display.callback, **opts.spec_overrides())
     if progress == "json":
         emit_json("done", output=str(result.output), frames=result.frame_count, quality=result.quality,
-                  previews=[str(p) for p in result.previews])
+                  previews=[str(p) for p in result.previews], compute=result.compute)
     else:
         typer.echo(f"wrote {result.output} ({result.frame_count} frames)")
+        if result.compute:
+            typer.echo(f"compute {result.compute['device']} {result.compute['dtype']}: {result.compute['choice']}")
         for p in result.previews:
             typer.echo(f"preview {p}")
 

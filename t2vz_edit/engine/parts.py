@@ -24,6 +24,7 @@ class EngineParts:
     scheduler: Any
     controlnets: dict[str, Any] = field(default_factory=dict)
     draft_vae: Any = None  # TAESD (AutoencoderTiny) of draft mode; it replaces ``vae`` for encode/decode
+    dtype_choice: str = ""  # why the compute dtype is what it is (``--dtype auto`` says; shown and recorded)
 
     @classmethod
     def from_components(cls, components: Mapping[str, Any], controlnets: Mapping[str, Any] | None = None,

@@ -22,7 +22,8 @@ def models_key(spec: EditSpec) -> tuple:
     """Everything :func:`t2vz_edit.engine.models.loading.load_parts` reads from a spec."""
     return (spec.resolved_model, spec.mode, tuple((c.kind, c.resolved_model) for c in spec.controls),
             tuple((lo.path, lo.scale) for lo in spec.loras), spec.resolved_scheduler, spec.device, spec.dtype,
-            (spec.draft_lora, spec.draft_vae) if spec.draft else None)
+            (spec.draft_lora, spec.draft_vae) if spec.draft else None,
+            spec.size if spec.dtype == "auto" else None)  # auto may pick bfloat16 by working size (CPU)
 
 
 class ModelCache:

@@ -55,6 +55,7 @@ class RestyleResult:
     frame_count: int
     quality: dict[str, Any] = field(default_factory=dict)
     previews: list[Path] = field(default_factory=list)
+    compute: dict[str, str] = field(default_factory=dict)  # device, dtype and why (also in the sidecar)
 
 
 def default_output(source: str | os.PathLike, spec: EditSpec, preset: str | None, codec: str = "h264") -> Path:
@@ -133,9 +134,10 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
         report("load", 0, 1)                                                   # 4. models
         if parts is None:
             from t2vz_edit.engine.models.loading import load_parts
-            parts = load_parts(spec)
+            parts = load_parts(spec, working_hw=(size_wh[1], size_wh[0]))
         report("load", 1, 1)
         render.provenance["model_files"] = model_identity(spec)
+        render.provenance["compute"] = compute = compute_record(parts)
         maps = {c.kind: compute_conditions(path, c, frame_range=span, long_side=spec.size,   # 5. control maps
                                            params=dict(c.params), progress=progress) for c in spec.controls}
         sources: collections.deque = collections.deque()
@@ -148,11 +150,17 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
             if quality is not None:
                 quality.update(source, rendered)
             previews.write(source, rendered)
-        result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths)
+        result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths, compute=compute)
         if quality is not None:
             result.quality = quality.result()
             render.provenance["quality"] = result.quality
     return result
+
+
+def compute_record(parts) -> dict[str, str]:
+    """Device, compute dtype and why it was chosen (``--dtype auto`` may pick bfloat16 on AMX CPUs)."""
+    dtype = str(parts.dtype).replace("torch.", "")
+    return {"device": str(parts.device), "dtype": dtype, "choice": parts.dtype_choice or f"{dtype} (parts given)"}
 
 
 def _engine_inputs(info, span: FrameRange, spec: EditSpec, maps: dict, sources: collections.deque

@@ -21,7 +21,9 @@ def test_generate_writes_a_video_with_the_asked_frame_count_and_rate(tmp_path, c
         stream = container.streams.video[0]
         assert sum(1 for _ in container.decode(stream)) == 5
         assert stream.average_rate == Fraction(24000, 1001) and (stream.width, stream.height) == (64, 64)
-    assert "RANDOM weights" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "RANDOM weights" in printed
+    assert "compute cpu float32" in printed  # the dtype is said, tiny models never switch to bfloat16
 
 
 @pytest.mark.parametrize("args, message", [

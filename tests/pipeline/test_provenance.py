@@ -43,3 +43,11 @@ def test_a_timeline_render_writes_its_sidecar_once_with_the_request_keys(clip, t
     prov = read_sidecar(tmp_path / "r.mov")["provenance"]
     assert prov["t2vz_edit"] == {"render_key": "abc"} and prov["spec"]["instruction"] == "make it snowy"
     assert prov["model_files"]["base"]["resolved"] == str(tiny_models["instruct"])
+
+
+def test_sidecar_and_result_record_the_compute_dtype_and_why(clip, tiny_models, tmp_path):
+    result = restyle(clip, instruction="make it snowy", model=str(tiny_models["instruct"]), frame_range="0+2",
+                     steps=2, size=64, output=tmp_path / "d.mov", score=False)
+    compute = read_sidecar(result.output)["provenance"]["compute"]
+    assert compute == result.compute
+    assert compute["device"] == "cpu" and compute["dtype"] == "float32" and compute["choice"].startswith("auto:")

@@ -15,7 +15,7 @@ import torch
 
 from t2vz_edit.engine.draft import apply_draft
 from t2vz_edit.engine.models.checkpoint import read_json
-from t2vz_edit.engine.models.device import resolve_device_dtype, vae_dtype
+from t2vz_edit.engine.models.device import auto_cpu_dtype, resolve_device_dtype, vae_dtype
 from t2vz_edit.engine.models.lora import apply_loras
 from t2vz_edit.engine.models.single_file import load_controlnet_file, load_single_file
 from t2vz_edit.engine.models.store import resolve_path
@@ -87,11 +87,14 @@ def load_controlnet(source_text: str):
 
 def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | None = None,
                controls: Mapping[str, str] | None = None, loras=(), scheduler: str | None = None,
-               config_dir: Path | None = None) -> EngineParts:
+               config_dir: Path | None = None, working_hw: tuple[int, int] | None = None) -> EngineParts:
     """Load what ``spec`` names (or a bare base-model source) onto ``device`` in ``dtype``.
 
     Explicit keywords override the spec's settings. The VAE stays float32 under float16
-    compute (SD1.5's VAE overflows in half precision).
+    compute (SD1.5's VAE overflows in half precision). ``dtype`` auto on a CPU picks bfloat16
+    for full-size models on AMX CPUs at working sizes (``working_hw``, (H, W); default the
+    spec's size squared) of 256² and up (:func:`~.device.auto_cpu_dtype`); the parts say why
+    in ``dtype_choice``.
     """
     if isinstance(spec, EditSpec):
         base, mode = spec.resolved_model, spec.mode
@@ -99,10 +102,15 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
         loras = loras or spec.loras
         scheduler = scheduler or spec.resolved_scheduler
         device, dtype = device or spec.device, dtype or spec.dtype
+        working_hw = working_hw or (spec.size, spec.size)
     else:
         base, mode = str(spec), None
     dev, compute = resolve_device_dtype(device or "auto", dtype or "auto")
     parts = load_base(base, config_dir=config_dir)
+    choice = f"{str(compute).replace('torch.', '')} (--dtype {dtype})" if (dtype or "auto") != "auto" else \
+        f"auto: {str(compute).replace('torch.', '')} on {dev.type}"
+    if (dtype or "auto") == "auto" and dev.type == "cpu":
+        compute, choice = auto_cpu_dtype(parts["unet"].config, working_hw)
     _check_mode(parts["unet"], mode, base)
     nets = {kind: load_controlnet(src) for kind, src in (controls or {}).items()}
     for kind, net in nets.items():
@@ -117,7 +125,8 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
         _move(draft_vae, dev, compute)  # TAESD has no fp16 overflow (diffusers: force_upcast False)
     sched = make_scheduler(scheduler or "ddim", parts["scheduler_config"])
     return EngineParts(unet=parts["unet"], vae=parts["vae"], text_encoder=parts["text_encoder"],
-                       tokenizer=parts["tokenizer"], scheduler=sched, controlnets=nets, draft_vae=draft_vae)
+                       tokenizer=parts["tokenizer"], scheduler=sched, controlnets=nets, draft_vae=draft_vae,
+                       dtype_choice=choice)
 
 
 def _move(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> None:
