@@ -57,6 +57,7 @@ class RayRunner:
     """Run requests on Ray actors; see the module docstring."""
 
     name = "ray"
+    options = ("address", "resource", "workers", "max_restarts", "init_options")
 
     def __init__(self, renderer_factory: RendererFactory, *, address: str | None = None, resource: str = "GPU",
                  workers: int | None = None, max_restarts: int = 3, init_options: dict | None = None):

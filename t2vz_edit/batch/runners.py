@@ -4,8 +4,10 @@ A runner takes plain :class:`~t2vz_edit.pipeline.render_job.RenderRequest` s and
 with the :mod:`t2vz_edit.pipeline.render_loop` events (``Started``, ``Progress``, ``Finished``)
 *in the driver process*;
 the driver alone turns them into journal lines. Renderers are given as a factory (a picklable
-callable returning a renderer, e.g. ``RENDERERS["trim"]``) so each worker builds its own and
-keeps its models between jobs. Runners are found by name in :data:`RUNNERS`.
+callable returning a renderer, e.g. ``RENDERERS.load("trim")``) so each worker builds its own and
+keeps its models between jobs. Runners are found by name in :data:`RUNNERS`, the registry of the
+``t2vz_edit.runners`` entry-point group: a runner class takes ``(renderer_factory, **options)`` and
+lists the options it takes in ``options``.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Callable
 from t2vz_edit.pipeline.model_cache import models_key
 from t2vz_edit.pipeline.render_job import Renderer, RenderRequest
 from t2vz_edit.pipeline.render_loop import Emit, Finished, Progress, Started, render_one
+from t2vz_edit.spec.registry import Registry
 
 
 RendererFactory = Callable[[], Renderer]
@@ -41,6 +44,7 @@ class LocalRunner:
     """
 
     name = "local"
+    options: tuple[str, ...] = ()
 
     def __init__(self, renderer_factory: RendererFactory):
         self.renderer_factory = renderer_factory
@@ -87,17 +91,12 @@ class LocalRunner:
         self.renderer = None
 
 
+# The one runner registry: name -> runner class. ``--runner`` (batch run, timeline restyle) names its entries.
+RUNNERS = Registry("t2vz_edit.runners", "runner", flag="--runner", check=callable, expected="a runner class")
+
+
 def make_runner(name: str, renderer_factory: RendererFactory, **options) -> object:
-    """The runner called ``name`` ("local" or "ray") with its options."""
-    from t2vz_edit.spec.errors import UsageError
-
-    if name == "local":
-        return LocalRunner(renderer_factory)
-    if name == "ray":
-        from t2vz_edit.batch.ray_runner import RayRunner
-
-        return RayRunner(renderer_factory, **options)
-    raise UsageError(f"--runner {name!r}: use local or ray")
-
-
-RUNNERS = ("local", "ray")
+    """The runner registered as ``name``, given those of ``options`` it lists in its ``options``."""
+    cls = RUNNERS.load(name)
+    takes = set(getattr(cls, "options", ()))
+    return cls(renderer_factory, **{k: v for k, v in options.items() if k in takes})

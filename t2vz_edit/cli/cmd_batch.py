@@ -16,17 +16,13 @@ batch_app = typer.Typer(help="Queue restyles over folders of footage; resume, fa
 
 FILE_ARG = typer.Argument(..., help="batch.toml (version = 1) or a CSV list (file,preset,instruction,range).")
 OUTPUT_OPT = typer.Option(None, "--output", help="Output folder (default: the file's `output`; CSV: <name>-renders).")
-RENDERER_OPT = typer.Option("restyle", "--renderer", help="restyle (diffusion) or trim (copy the range; for checks).")
 
 
 def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions | None):
     from t2vz_edit.batch.instructions import BatchFileError, read_batch_file
     from t2vz_edit.batch.plan import plan_batch
-    from t2vz_edit.pipeline.renderers import RENDERERS
-    from t2vz_edit.spec.errors import UsageError
 
-    if renderer not in RENDERERS:
-        raise UsageError(f"--renderer {renderer!r}: use one of {', '.join(RENDERERS)}")
+    runner_options.renderer_factory(renderer)  # an unknown renderer fails before the batch file is read
     try:
         overrides = opts.spec_overrides() if opts is not None else {}
         if opts is not None and opts.preset:
@@ -40,7 +36,7 @@ def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions
 
 @batch_app.command()
 @render_command(*EDIT)
-def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: str = RENDERER_OPT,
+def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: str = runner_options.RENDERER,
          as_json: bool = typer.Option(False, "--json", help="Print JSON."), opts: RenderOptions = None) -> None:
     """Validate the file and show what would be rendered (clips, frames, models, frame-steps).
 
@@ -68,7 +64,7 @@ def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
         ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,
         max_attempts: int = typer.Option(2, "--max-attempts", help="Tries per job for retryable failures (usage errors: one)."),
         force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
-        renderer: str = RENDERER_OPT, progress: str = progress_option, opts: RenderOptions = None) -> None:
+        renderer: str = runner_options.RENDERER, progress: str = progress_option, opts: RenderOptions = None) -> None:
     """Render every job that has no valid render yet, journaling as it goes (resumable).
 
     Exit 0 when every job is done, 3 when some failed, 1 when none finished."""

@@ -70,7 +70,7 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             mode: str = typer.Option("track", "--mode", help="track: renders on a new top track; reference: alternate media reference (.otio)."),
             active: str = typer.Option("restyle", "--active", help="reference mode: active reference, restyle or original."),
             render_dir: Optional[Path] = typer.Option(None, "--render-dir", help="Where renders go (default: OUTPUT folder/renders)."),
-            renderer: str = typer.Option("restyle", "--renderer", help="restyle (diffusion) or trim (copy the range; for checks)."),
+            renderer: str = runner_options.RENDERER,
             force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
             overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output timeline."),
             out_format: Optional[str] = typer.Option(None, "--output-format", help="Output format when the suffix does not say."),
@@ -87,13 +87,13 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     from t2vz_edit.spec.errors import PartialFailure, UsageError
     from t2vz_edit.timeline.jobs import Where
     from t2vz_edit.timeline.media_paths import Remap
-    from t2vz_edit.pipeline.renderers import RENDERERS
     from t2vz_edit.timeline.roundtrip import Options, restyle_timeline
     from t2vz_edit.timeline.selection import Criteria
     from t2vz_edit.timeline.specs import spec_resolver
 
-    if renderer not in RENDERERS or active not in ("restyle", "original"):
-        raise UsageError(f"--renderer {renderer!r} / --active {active!r}: use restyle|trim and restyle|original")
+    factory = runner_options.renderer_factory(renderer)
+    if active not in ("restyle", "original"):
+        raise UsageError(f"--active {active!r}: use restyle or original")
     criteria = Criteria(marker, name, track, metadata, all_clips).check()
     where = Where(file, render_dir or output.parent / "renders", tuple(search_path), tuple(Remap.parse(r) for r in remap))
     options = Options(criteria, output, where, out_format, mode, handles, force, overwrite, active == "restyle")
@@ -104,7 +104,7 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
         if runner != "local" else None
     try:
         with progress_display(progress) as display:
-            report = restyle_timeline(read, options, specs, None if chosen else RENDERERS[renderer](),
+            report = restyle_timeline(read, options, specs, None if chosen else factory(),
                                       display.callback, runner=chosen)
     except PartialFailure as exc:
         _summary(exc.report, progress)

@@ -1,4 +1,4 @@
-"""Annotators by kind, found through the ``t2vz_edit.annotators`` entry-point group.
+"""Annotators by kind, found through the ``t2vz_edit.annotators`` entry-point group (:mod:`t2vz_edit.spec.registry`).
 
 Built-ins register through the same group (``pyproject.toml``), so a plugin adds a kind — or
 replaces one — by declaring an entry point ``kind = "package.module:AnnotatorClass"``.
@@ -10,48 +10,31 @@ names it, never skipped silently.
 """
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from t2vz_edit.conditions.base import Annotator
 from t2vz_edit.spec.edit_spec import ControlSpec
-from t2vz_edit.spec.errors import ModelError, UsageError
+from t2vz_edit.spec.registry import Registry
 
-GROUP = "t2vz_edit.annotators"
-
-_extra: dict[str, type[Annotator]] = {}  # registered at run time (tests, embedding apps)
-
-
-def _entry_points() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+# The one registry of control kinds (the spec's controls name its entries).
+ANNOTATORS = Registry("t2vz_edit.annotators", "control kind", flag="--control",
+                      check=lambda obj: isinstance(obj, type) and issubclass(obj, Annotator) and bool(obj.kind),
+                      expected="an Annotator subclass with a kind")
 
 
 def available_kinds() -> list[str]:
     """Every annotator kind, built-in or plugin, without importing any of them."""
-    return sorted(set(_entry_points()) | set(_extra))
+    return ANNOTATORS.names()
 
 
 def register_annotator(cls: type[Annotator]) -> None:
     """Add or replace a kind at run time (the entry point is the normal route)."""
-    if not (isinstance(cls, type) and issubclass(cls, Annotator) and cls.kind):
-        raise TypeError(f"{cls!r} is not an Annotator subclass with a kind")
-    _extra[cls.kind] = cls
+    ANNOTATORS.register(getattr(cls, "kind", ""), cls)
 
 
-def annotator_class(kind: str) -> type[Annotator]:
-    """The class registered for ``kind``; :class:`UsageError` for an unknown kind."""
-    if kind in _extra:
-        return _extra[kind]
-    eps = _entry_points()
-    if kind not in eps:
-        raise UsageError(f"unknown control kind {kind!r}; use one of: {', '.join(available_kinds())}")
-    try:
-        cls = eps[kind].load()
-    except ImportError as exc:
-        raise ModelError(f"annotator plugin {kind!r} ({eps[kind].value}) failed to import: {exc}") from exc
-    if not (isinstance(cls, type) and issubclass(cls, Annotator)):
-        raise ModelError(f"annotator plugin {kind!r} ({eps[kind].value}) is not an Annotator subclass")
-    return cls
+def annotator_class(kind: str, flag: str | None = None) -> type[Annotator]:
+    """The class registered for ``kind``; :class:`UsageError` naming ``flag`` for an unknown kind."""
+    return ANNOTATORS.load(kind, flag)
 
 
 def make_annotator(control: ControlSpec | str, params: dict[str, Any] | None = None) -> Annotator:

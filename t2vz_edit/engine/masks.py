@@ -10,7 +10,6 @@ A provider is called with a :class:`MaskRequest` and returns foreground masks (P
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,9 +17,12 @@ import torch
 import torch.nn.functional as F
 
 from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.registry import Registry
 
 # Built-ins register through this entry-point group too (pyproject.toml): one list, no twin here.
 GROUP = "t2vz_edit.mask_providers"
+MASK_PROVIDERS = Registry(GROUP, "mask provider", flag="mask_provider (preset or batch file)", check=callable,
+                          expected="a callable provider class")
 
 
 @dataclass
@@ -40,17 +42,14 @@ class MaskProvider(Protocol):
     def __call__(self, request: MaskRequest) -> torch.Tensor: ...
 
 
-def available_providers() -> dict[str, EntryPoint]:
+def available_providers() -> list[str]:
     """Every mask provider, built-in or plugin, by name (nothing imported yet)."""
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+    return MASK_PROVIDERS.names()
 
 
 def load_provider(name: str, **options: Any) -> MaskProvider:
     """Instantiate the provider registered as ``name`` (``EditSpec.mask_provider``)."""
-    providers = available_providers()
-    if name not in providers:
-        raise UsageError(f"mask_provider {name!r} is not installed; use one of: {', '.join(sorted(providers))}")
-    return providers[name].load()(**options)
+    return MASK_PROVIDERS.load(name)(**options)
 
 
 def _to_latent(mask: torch.Tensor, size_hw: tuple[int, int]) -> torch.Tensor:
@@ -136,4 +135,4 @@ class DepthMasks:
 
 
 __all__ = ["MaskRequest", "MaskProvider", "available_providers", "load_provider", "MotionMasks", "DepthMasks",
-           "SaliencyMasks", "otsu_threshold", "GROUP"]
+           "SaliencyMasks", "otsu_threshold", "GROUP", "MASK_PROVIDERS"]

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import inspect
 import logging
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
 from t2vz_edit.engine.attention import CrossFrameContext
-from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.errors import ModelError
+from t2vz_edit.spec.registry import Registry
 
 # eps_fn(latents (n, C, h, w), t, positions) -> guided noise prediction (n, C, h, w)
 EpsFn = Callable[[torch.Tensor, torch.Tensor, Sequence[int]], torch.Tensor]
@@ -27,19 +29,45 @@ EpsFn = Callable[[torch.Tensor, torch.Tensor, Sequence[int]], torch.Tensor]
 StepHook = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 log = logging.getLogger(__name__)
 
-# The one scheduler registry: EditSpec's name -> (diffusers class, settings on top of the model's
-# own schedule config). DPM-Solver++ and PNDM without PRK steps are what SD1.5 users mean by
-# "dpmpp_2m" and "pndm". Names are checked against it before models load (pipeline/spec_builder).
-SCHEDULERS: dict[str, tuple[str, dict]] = {
-    "ddim": ("DDIMScheduler", {}),
-    "euler_a": ("EulerAncestralDiscreteScheduler", {}),
-    "euler": ("EulerDiscreteScheduler", {}),
-    "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
-    "unipc": ("UniPCMultistepScheduler", {}),
-    "pndm": ("PNDMScheduler", {"skip_prk_steps": True}),
-    "lcm": ("LCMScheduler", {}),  # draft mode: made for LCM-LoRA (Luo et al. 2023)
-    "tcd": ("TCDScheduler", {}),  # draft mode: made for TCD / Hyper-SD style LoRAs
-}
+
+@dataclass(frozen=True)
+class SchedulerEntry:
+    """One sampler: the diffusers class and the settings put on top of the model's own schedule
+    config; ``draft`` marks samplers made for distilled few-step LoRAs (draft mode's choices).
+
+    Registered under the entry-point group ``t2vz_edit.schedulers`` (built-ins in pyproject.toml,
+    plugins the same way) as ``name = "module:ENTRY"``.
+    """
+
+    diffusers_class: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    draft: bool = False
+
+    def make(self, base_config: Mapping[str, Any]):
+        """A fresh scheduler on the model's betas, its config normalised (:func:`normalise_scheduler_config`)."""
+        import diffusers
+
+        cls = getattr(diffusers, self.diffusers_class, None)
+        if cls is None:
+            raise ModelError(f"scheduler class {self.diffusers_class} is not in diffusers {diffusers.__version__}")
+        return cls.from_config(normalise_scheduler_config(base_config), **dict(self.settings))
+
+
+# The built-in samplers. DPM-Solver++ and PNDM without PRK steps are what SD1.5 users mean by
+# "dpmpp_2m" and "pndm"; LCM and TCD are made for LCM-LoRA (Luo et al. 2023) and TCD / Hyper-SD LoRAs.
+DDIM = SchedulerEntry("DDIMScheduler")
+EULER_A = SchedulerEntry("EulerAncestralDiscreteScheduler")
+EULER = SchedulerEntry("EulerDiscreteScheduler")
+DPMPP_2M = SchedulerEntry("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2})
+UNIPC = SchedulerEntry("UniPCMultistepScheduler")
+PNDM = SchedulerEntry("PNDMScheduler", {"skip_prk_steps": True})
+LCM = SchedulerEntry("LCMScheduler", draft=True)
+TCD = SchedulerEntry("TCDScheduler", draft=True)
+
+# The one scheduler registry (EditSpec's scheduler and draft_scheduler name its entries). Names are
+# checked against it before models load (pipeline/spec_builder.preflight).
+SCHEDULERS = Registry("t2vz_edit.schedulers", "scheduler", flag="--scheduler",
+                      check=lambda obj: isinstance(obj, SchedulerEntry), expected="a SchedulerEntry")
 _PURPOSES = {"initial": 1, "renoise": 2, "step": 3}
 
 
@@ -64,14 +92,8 @@ def normalise_scheduler_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def make_scheduler(name: str, base_config: Mapping[str, Any]):
-    """A fresh diffusers scheduler of kind ``name`` (a key of :data:`SCHEDULERS`) on the model's betas,
-    its config normalised by :func:`normalise_scheduler_config`."""
-    import diffusers
-
-    if name not in SCHEDULERS:
-        raise UsageError(f"scheduler {name!r} is not known; use --scheduler with one of {', '.join(SCHEDULERS)}")
-    cls_name, extra = SCHEDULERS[name]
-    return getattr(diffusers, cls_name).from_config(normalise_scheduler_config(base_config), **extra)
+    """A fresh diffusers scheduler registered as ``name`` in :data:`SCHEDULERS`, on the model's betas."""
+    return SCHEDULERS.load(name).make(base_config)
 
 
 def frame_seed(seed: int, frame: int, purpose: str) -> int:
@@ -168,5 +190,5 @@ def denoise(eps_fn: EpsFn, latents: torch.Tensor, scheduler, timesteps: torch.Te
     return latents
 
 
-__all__ = ["FrameNoise", "SCHEDULERS", "make_scheduler", "normalise_scheduler_config", "SD_SCHEDULER_RULES",
+__all__ = ["FrameNoise", "SCHEDULERS", "SchedulerEntry", "make_scheduler", "normalise_scheduler_config", "SD_SCHEDULER_RULES",
            "frame_seed", "predict", "denoise", "EpsFn"]

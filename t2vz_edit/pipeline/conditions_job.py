@@ -71,7 +71,7 @@ def write_conditions_video(path: str | os.PathLike, kind: str | ControlSpec, out
                            overwrite: bool = False, progress: ProgressCallback | None = None) -> Path:
     """Compute maps and write them as a video with the source range's rate, timecode and audio."""
     kind_name = kind.kind if isinstance(kind, ControlSpec) else kind
-    annotator_class(kind_name)                         # an unknown kind fails before anything is opened
+    annotator_class(kind_name, "--kind")               # an unknown kind fails before anything is opened
     out_path = Path(out) if out else default_maps_path(path, kind_name)
     if out_path.resolve() == Path(path).resolve():
         raise OutputError(f"-o {out_path} is the source clip; choose another output", path=out_path)

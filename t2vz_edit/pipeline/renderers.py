@@ -4,8 +4,9 @@ All take ``(request, progress=None)`` and return a
 :class:`~t2vz_edit.pipeline.render_job.RenderResult`. The trim renderer decodes the requested
 range and encodes it unchanged through the media layer (audio, timecode, provenance and sidecar
 included): tests and dry runs use it to prove frame-exact placement without a diffusion model.
-Renderers are found by name in :data:`RENDERERS` (a factory per name: a new renderer per run,
-because the restyle renderer holds models).
+Renderers are found by name in :data:`RENDERERS`, the registry of the ``t2vz_edit.renderers``
+entry-point group (built-ins in pyproject.toml, plugins the same way): each name gives a factory,
+a picklable callable returning a new renderer per run (the restyle renderer holds models).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from t2vz_edit.pipeline.render_job import RenderRequest, RenderResult
 from t2vz_edit.spec.progress import ProgressCallback
+from t2vz_edit.spec.registry import Registry
 
 CHUNK_FRAMES = 16
 
@@ -65,8 +67,11 @@ class RestyleRenderer:
         return RenderResult(Path(result.output), result.frame_count)
 
 
-def _trim_factory():
+def trim_factory():
+    """The trim renderer's factory (it holds nothing, so every run shares the function)."""
     return trim_renderer
 
 
-RENDERERS = {"restyle": RestyleRenderer, "trim": _trim_factory}
+# The one renderer registry: name -> factory. ``--renderer`` (batch, timeline restyle) names its entries.
+RENDERERS = Registry("t2vz_edit.renderers", "renderer", flag="--renderer", check=callable,
+                     expected="a callable renderer factory")

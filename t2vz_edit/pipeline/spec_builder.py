@@ -70,23 +70,22 @@ def preflight(spec: EditSpec) -> EditSpec:
     The spec checks syntax and ranges; which control kinds, schedulers and mask providers exist is
     known only to the layers that implement them (built-ins and plugins, through entry points).
     """
-    from t2vz_edit.conditions.registry import available_kinds
-    from t2vz_edit.engine.masks import available_providers
+    from t2vz_edit.conditions.registry import ANNOTATORS
+    from t2vz_edit.engine.masks import MASK_PROVIDERS
     from t2vz_edit.engine.sampler import SCHEDULERS
 
-    if spec.resolved_scheduler not in SCHEDULERS:
-        raise UsageError(f"scheduler {spec.resolved_scheduler!r} is not known; use --scheduler with one of "
-                         f"{', '.join(SCHEDULERS)}")
-    kinds = available_kinds()
+    for registry, name in ((SCHEDULERS, spec.resolved_scheduler), *((ANNOTATORS, c.kind) for c in spec.controls),
+                           *([(MASK_PROVIDERS, spec.mask_provider)] if spec.smooth_background else [])):
+        if name not in registry:  # names only: nothing is imported for this check
+            raise registry.unknown(name)
+    if not SCHEDULERS.load(spec.draft_scheduler, "draft_scheduler (preset or batch file)").draft:
+        drafts = [n for n in SCHEDULERS.names() if SCHEDULERS.load(n).draft]
+        raise UsageError(f"draft_scheduler {spec.draft_scheduler!r} is not made for distilled few-step LoRAs; "
+                         f"use one of: {', '.join(drafts)}")
     for c in spec.controls:
-        if c.kind not in kinds:
-            raise UsageError(f"unknown control kind {c.kind!r}; use --control with one of: {', '.join(kinds)}")
         if not c.resolved_model:
             raise UsageError(f"control {c.kind}: this kind has no default ControlNet; give its model "
                              "(model = \"...\" in the preset's [[controls]] table)")
-    if spec.smooth_background and spec.mask_provider not in available_providers():
-        raise UsageError(f"mask provider {spec.mask_provider!r} is not known; use one of "
-                         f"{', '.join(sorted(available_providers()))}")
     return spec
 
 

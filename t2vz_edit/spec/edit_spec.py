@@ -34,7 +34,6 @@ MODES = ("text2video", "instruct", "controlnet")
 # Names of control kinds and schedulers are not listed here: they live in the registries of the
 # layers that implement them (conditions' annotators, the engine's schedulers) and are checked
 # against those in one preflight before models load (pipeline/spec_builder.py).
-DRAFT_SCHEDULERS = ("lcm", "tcd")  # samplers made for distilled few-step LoRAs
 CROSS_FRAME = ("anchor", "anchor+previous", "off")
 NOISE = ("per_frame", "shared")
 WARP_MODES = ("spectral", "nearest", "bilinear")
@@ -127,7 +126,7 @@ class EditSpec:
                             "re-render at full quality with --from-sidecar FILE --full")
     draft_lora: str = _f("", "draft: distilled LoRA (hub id, folder or .safetensors); empty = latent-consistency/lcm-lora-sdv1-5")
     draft_vae: str = _f("", "draft: tiny autoencoder (hub id or folder); empty = madebyollin/taesd")
-    draft_scheduler: str = _f("lcm", f"draft: sampler made for the LoRA, one of {', '.join(DRAFT_SCHEDULERS)}")
+    draft_scheduler: str = _f("lcm", "draft: sampler made for the distilled LoRA, e.g. lcm or tcd (the engine's registry)")
     draft_steps: int = _f(4, "draft: denoising steps (1..8)")
     draft_guidance: float = _f(1.0, "draft: text guidance scale (LCM-LoRA: 1..2; 1 = no unconditional pass)")
     dtype: str = _f("auto", f"compute dtype, one of {', '.join(DTYPES)}")
@@ -212,7 +211,6 @@ class EditSpec:
         _require(not self.motion_dynamics or (self.mode == "controlnet" and self.resolved_noise == "shared"),
                  "motion_dynamics", "only in controlnet mode with noise shared (text2video always has them)")
         _one_of("dtype", self.dtype, DTYPES)
-        _one_of("draft_scheduler", self.draft_scheduler, DRAFT_SCHEDULERS)
         _range("draft_steps", self.draft_steps, 1, 8)
         _range("draft_guidance", self.draft_guidance, 0.0, 3.0)
         _range("steps", self.steps, 0, 1000)

@@ -35,7 +35,7 @@ def test_every_problem_on_its_own_line_exit_2(project, capsys):
 
 @pytest.mark.parametrize("fail, code", [((), 0), (("a.mov",), 3), (tuple(p.split("/")[1] for p in CLIPS), 1)])
 def test_exit_codes_all_some_none(project, capsys, monkeypatch, tmp_path, fail, code):
-    monkeypatch.setitem(RENDERERS, "flaky", Flaky(tmp_path / "marks", usage=fail))
+    monkeypatch.setitem(RENDERERS.extra, "flaky", Flaky(tmp_path / "marks", usage=fail))
     got, out, err = _cli(capsys, "batch", "run", project / "batch.toml", "--renderer", "flaky", "--progress", "json")
     assert got == code, err
     events = [json.loads(line) for line in out.splitlines()]
@@ -50,7 +50,7 @@ def test_exit_codes_all_some_none(project, capsys, monkeypatch, tmp_path, fail, 
 def test_report_has_a_row_per_job_with_sheets_and_errors(project, capsys, monkeypatch, tmp_path):
     from PIL import Image
 
-    monkeypatch.setitem(RENDERERS, "flaky", Flaky(tmp_path / "marks", usage=("c.mov",)))
+    monkeypatch.setitem(RENDERERS.extra, "flaky", Flaky(tmp_path / "marks", usage=("c.mov",)))
     _cli(capsys, "batch", "run", project / "batch.toml", "--renderer", "flaky", "--progress", "none")
     code, out, _ = _cli(capsys, "batch", "report", project / "out")
     page = (project / "out" / "report.html").read_text()

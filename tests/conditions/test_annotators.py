@@ -33,7 +33,7 @@ def test_canny_follows_the_square_and_its_thresholds(square_clip):
 
 
 def test_bad_kind_and_params_name_what_is_allowed():
-    with pytest.raises(UsageError, match="unknown control kind 'scribble'; use one of: canny, depth, pose, softedge"):
+    with pytest.raises(UsageError, match="control kind 'scribble' is not known; use --control with one of: canny, depth, pose, softedge"):
         make_annotator("scribble")
     with pytest.raises(UsageError, match="unknown parameter.*lo; allowed: low, high"):
         make_annotator("canny", {"lo": 3})

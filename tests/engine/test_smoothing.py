@@ -53,7 +53,7 @@ def test_depth_masks_need_a_depth_map_and_threshold_near():
 
 def test_registry_lists_builtins_and_refuses_unknown():
     assert {"motion", "depth", "depth_model"} <= set(available_providers())
-    with pytest.raises(UsageError, match="use one of: depth, depth_model, motion"):
+    with pytest.raises(UsageError, match="mask provider 'telepathy' is not known; use mask_provider .* with one of: depth, depth_model, motion"):
         load_provider("telepathy")
 
 

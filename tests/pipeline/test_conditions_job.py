@@ -62,7 +62,7 @@ def test_maps_video_keeps_rate_timecode_and_audio(clip, tmp_path, depth_store, m
 
 
 def test_errors_come_before_any_work(clip, tmp_path):
-    with pytest.raises(UsageError, match="unknown control kind 'edges'"):
+    with pytest.raises(UsageError, match="control kind 'edges' is not known; use --kind"):
         write_conditions_video(clip, "edges", tmp_path / "x.mp4")
     with pytest.raises(UsageError, match="--range '5-50' is outside"):
         compute_conditions(clip, "canny", frame_range="5-50")
@@ -83,7 +83,7 @@ def test_cli_writes_maps_and_rejects_bad_input(clip, tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(out) and probe(out).frame_count == 6
     r = run_cli("conditions", str(clip), "--kind", "scribble", "-o", str(tmp_path / "bad.mp4"))
-    assert r.returncode == 2 and "unknown control kind 'scribble'" in r.stderr
+    assert r.returncode == 2 and "control kind 'scribble' is not known; use --kind" in r.stderr
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     r = run_cli("conditions", str(clip), "--kind", "canny", "-p", "lo=3", "-o", str(tmp_path / "bad.mp4"))
     assert r.returncode == 2 and "allowed: low, high" in r.stderr

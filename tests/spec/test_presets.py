@@ -116,7 +116,7 @@ def test_cli_unknown_preset_is_one_line_exit_2(user_dir):
 
 @pytest.mark.parametrize("body, key, allowed", [
     ('mode = "controlnet"\nprompt = "x"\n[[controls]]\nkind = "scribble"', "control kind", "canny, depth, pose"),
-    ('mode = "instruct"\ninstruction = "x"\nscheduler = "heun"', "scheduler", "ddim, euler_a"),
+    ('mode = "instruct"\ninstruction = "x"\nscheduler = "heun"', "scheduler", "ddim, dpmpp_2m, euler, euler_a"),
 ])
 def test_preset_names_are_checked_against_the_registries(user_dir, body, key, allowed):
     from t2vz_edit.pipeline.spec_builder import build_spec
