@@ -30,10 +30,12 @@ def strips_of(scene):
 
 
 def build_scene(scene, clip, size):
-    """23.976 scene: the movie on ch2 (in-point offset 7), blockers on ch3 (overlaps) and ch4 (handles only).
+    """23.976 scene: the movie on ch2 (in-point offset 7), its sound on ch1 (same cut), blockers on ch3
+    (overlaps) and ch4 (handles only). Returns (movie strip, sound strip or the reason there is none).
 
-    The bpy wheel is built without Audaspace, so no sound strip can be made here; the test checks
-    that placing the render adds exactly one (movie) strip.
+    The bpy 4.2 wheel is built without Audaspace: ``new_sound`` raises "Blender compiled without
+    Audaspace support" for any file (WAV or the movie's own audio), so 4.2 gets no sound strip;
+    5.0 wheels have Audaspace and make one from the movie's audio stream.
     """
     scene.render.fps, scene.render.fps_base = 24, 1.001
     scene.render.resolution_x, scene.render.resolution_y = size
@@ -46,13 +48,35 @@ def build_scene(scene, clip, size):
     movie = strips.new_movie("source", clip, SOURCE["channel"], SOURCE["frame_start"])
     movie.frame_offset_start = SOURCE["frame_offset_start"]
     movie.frame_final_duration = SOURCE["frame_final_duration"]
+    sound = add_sound(strips, clip)
     for name, channel, start, end in (("busy_above", 3, 20, 26), ("after_on_4", 4, 30, 36)):
         if bpy.app.version >= (5, 0, 0):  # 5.0 takes a length instead of frame_end
             strips.new_effect(name=name, type="COLOR", channel=channel, frame_start=start, length=end - start)
         else:
             strips.new_effect(name=name, type="COLOR", channel=channel, frame_start=start, frame_end=end)
     scene.sequence_editor.active_strip = movie
-    return movie
+    return movie, sound
+
+
+def add_sound(strips, clip):
+    """The movie's audio as a sound strip on channel 1, cut like the movie; or why the wheel cannot."""
+    try:
+        sound = strips.new_sound("source_sound", clip, 1, SOURCE["frame_start"])
+    except RuntimeError as exc:  # 4.2 wheel: compiled without Audaspace
+        return "{} (build_options.audaspace={})".format(str(exc).strip(), bpy.app.build_options.audaspace)
+    sound.frame_offset_start = SOURCE["frame_offset_start"]
+    sound.frame_final_duration = SOURCE["frame_final_duration"]
+    return sound
+
+
+def describe_sound(sound):
+    if isinstance(sound, str):
+        return {"unavailable": sound}
+    keys = ("name", "type", "channel", "frame_start", "frame_offset_start", "frame_offset_end", "frame_final_start",
+            "frame_final_end", "frame_final_duration", "frame_duration", "volume", "mute")
+    out = {key: getattr(sound, key) for key in keys}
+    out.update(filepath=sound.sound.filepath, samplerate=sound.sound.samplerate)
+    return out
 
 
 def describe(strip):
@@ -102,7 +126,8 @@ def render_frames(scene, placed, png_dir, tag):
 
 def run_case(case, config, prefs):
     scene = bpy.context.scene  # the operator and the sequencer render both use the context scene
-    movie = build_scene(scene, config["clip"], config["size"])
+    movie, sound = build_scene(scene, config["clip"], config["size"])
+    sound_before = describe_sound(sound)
     before = {s.name for s in strips_of(scene)}
     prefs.renderer = case["renderer"]
     prefs.extra_args = case.get("extra_args", "")
@@ -123,6 +148,7 @@ def run_case(case, config, prefs):
         result["error"] = job.error
     added = [s for s in strips_of(scene) if s.name not in before]
     result.update(progress=texts, added=[describe(s) for s in added], source=describe(movie),
+                  sound={"before": sound_before, "after": describe_sound(sound)},
                   render_folder_files=sorted(os.listdir(config["render_folder"])))
     if job is not None:
         result["rendered"] = list(job.rendered)

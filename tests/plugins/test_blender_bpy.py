@@ -2,8 +2,9 @@
 
 Each version runs one bpy process (tests/plugins/blender_scenario.py) that installs the built
 extension zip the way Blender does, builds a 23.976 scene whose movie strip has an offset
-in-point (channel 2, start 10, offset 7, 12 frames shown; the wheel has no audio, so no sound
-strip), a colour strip on channel 3 over the used frames and one on channel 4 over the handles only), and restyles it:
+in-point (channel 2, start 10, offset 7, 12 frames shown), its sound strip on channel 1 cut the same
+way (5.0 only: the 4.2 wheel is compiled without Audaspace, so `new_sound` refuses every file),
+a colour strip on channel 3 over the used frames and one on channel 4 over the handles only), and restyles it:
 through the operator (trim renderer), through the operator's steps (trim renderer, 4 handles),
 with tiny random models (restyle renderer), and cancelled mid-render. Which render frame shows
 at the strip's first and last frame is read from Blender's own sequencer render.
@@ -149,3 +150,16 @@ def test_cancel_mid_render_leaves_nothing(blender_run):
     leftovers = [name for name in case["render_folder_files"] if "partial" in name or name.startswith(".")
                  or name.startswith("A001_shot.instruction.f7-19")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("case_name", ["operator_trim", "steps_trim_handles", "steps_tiny", "cancel_tiny"])
+def test_sound_strip_is_left_alone(blender_run, scene_clip, case_name):
+    sound = blender_run[case_name]["sound"]
+    if "unavailable" in sound["before"]:  # 4.2.x wheel: no Audaspace, no sound strip can exist
+        assert blender_run["version"].startswith("4.2") and "without Audaspace" in sound["before"]["unavailable"]
+        pytest.skip(f"bpy {blender_run['version']}: {sound['before']['unavailable']}")
+    before = sound["before"]
+    assert (before["type"], before["channel"], before["frame_final_start"], before["frame_final_duration"]) == (
+        "SOUND", 1, 17, 12)  # cut like the movie strip
+    assert before["samplerate"] == 48000 and Path(before["filepath"]).resolve() == scene_clip.resolve()
+    assert sound["after"] == before  # channel, frame_start, offsets, durations, volume, mute: all unchanged
