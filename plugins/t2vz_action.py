@@ -6,7 +6,9 @@ library only, Python 3.6 compatible. Two ways to run an action:
 
 - :func:`run_action` blocks until the CLI exits (scripts, batch hosts);
 - :class:`ActionProcess` never blocks: a host timer calls :meth:`ActionProcess.poll`, and
-  :meth:`ActionProcess.cancel` stops the CLI and removes every file the action was to write.
+  :meth:`ActionProcess.cancel` stops the CLI and removes every file the action was to write
+  (or, from a host timer, :meth:`ActionProcess.request_cancel` then
+  :meth:`ActionProcess.cancel_finished` on each tick, which never wait).
 
     from t2vz_action import restyle_clip
     out = restyle_clip("/media/A001.mov", preset="watercolor",
@@ -20,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 
 try:
     from .t2vz_protocol import parse_event  # packaged inside a host extension (Blender)
@@ -86,6 +89,7 @@ class ActionProcess(object):
         self.outputs = [os.path.abspath(p) for p in outputs if not os.path.exists(p)]
         self.final = None  # the `done` or `error` event
         self.cancelled = False
+        self._kill_at = None  # set by request_cancel: when a CLI that ignores Ctrl-C is killed
         self._queue = queue.Queue()
         self._stderr = []
         kwargs = {"start_new_session": True} if os.name == "posix" else {
@@ -166,17 +170,30 @@ class ActionProcess(object):
 
     def cancel(self, grace_sec=CANCEL_GRACE_SEC):
         """Stop the CLI (Ctrl-C, then kill) and remove everything it was to write."""
-        self.cancelled = True
+        self.request_cancel(grace_sec)
+        while not self.cancel_finished():
+            self._proc_wait(0.1)
+
+    def request_cancel(self, grace_sec=CANCEL_GRACE_SEC):
+        """Ask the CLI to stop (Ctrl-C) and return at once; :meth:`cancel_finished` completes the cancel."""
+        if not self.cancelled:
+            self.cancelled = True
+            self._kill_at = time.time() + grace_sec
+            if self._proc.poll() is None:
+                self._interrupt()
+
+    def cancel_finished(self):
+        """After :meth:`request_cancel`, never waiting: False while the CLI still runs (it is killed once the
+        grace period is over); True once it has exited and everything it was to write is removed."""
         if self._proc.poll() is None:
-            self._interrupt()
-            try:
-                self._proc.wait(grace_sec)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            if time.time() < self._kill_at:
+                return False
+            self._proc.kill()
+            self._proc.wait()
         for reader in self._readers:
             reader.join()
         self.remove_outputs()
+        return True
 
     def _interrupt(self):
         if os.name == "posix":

@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from t2vz_action import restyle_args, run_action  # noqa: E402
-from t2vz_ranges import (parse_rate, range_arg, render_file_name, unused_path,  # noqa: E402
+from t2vz_ranges import (SourceRange, parse_rate, range_arg, render_file_name, unused_path,  # noqa: E402
                          used_source_range, with_handles)
 
 MARKER_COLOR = "Purple"
@@ -80,14 +80,28 @@ class Session(object):
 
 
 def shot_plan(item, timeline_rate, handles):
-    """What to render for a timeline item: its source file, used source frames plus handles, record frame."""
-    media = check(item.GetMediaPoolItem(), "find the clip's media (is it a generator or compound clip?)")
+    """What to render for a timeline item: its source file, used source frames plus handles, record frame.
+
+    A take selector (an item that got takes, e.g. earlier renders) is rendered from its first
+    take, the clip it was cut from, over that take's extents (GetTakeByIndex: source frames,
+    end inclusive), never from the take on show, which may be a render.
+    """
+    name = item.GetName()
+    if item.GetTakesCount():
+        take = check(item.GetTakeByIndex(1), "read take 1 of {}".format(name))
+        media = check(take.get("mediaPoolItem"), "find the media of take 1 of {}".format(name))
+    else:
+        media = check(item.GetMediaPoolItem(), "find the clip's media (is it a generator or compound clip?)")
     path = check(media.GetClipProperty("File Path"), "read the clip's file path")
     clip_rate = parse_rate(check(media.GetClipProperty("FPS"), "read the clip's frame rate"))
     media_frames = int(check(media.GetClipProperty("Frames"), "read the clip's frame count"))
-    used = used_source_range(item.GetLeftOffset(), item.GetDuration(), clip_rate, timeline_rate)
+    if item.GetTakesCount():
+        used = SourceRange(int(take["startFrame"]), int(take["endFrame"]) + 1)
+    else:
+        used = used_source_range(item.GetLeftOffset(), item.GetDuration(), clip_rate, timeline_rate)
     return {"source": path, "clip_rate": clip_rate, "used": used, "record_frame": item.GetStart(),
-            "rendered": with_handles(used, handles, media_frames), "name": item.GetName()}
+            "rendered": with_handles(used, handles, media_frames), "name": name,
+            "duration": item.GetDuration()}
 
 
 def render_key(source, rendered, args):
@@ -96,27 +110,78 @@ def render_key(source, rendered, args):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _import_render(session, render_path):
+    """The render as a media pool item (the caller removes it again if it cannot be placed)."""
+    return check(session.media_pool.ImportMedia([render_path]), "import {}".format(render_path))[0]
+
+
+def _used_in_render(plan):
+    """(first, last) frames of the render that show the used part: inclusive, as clipInfo and AddTake take them."""
+    used, head = plan["used"], plan["rendered"].head
+    return head, head + used.stop - used.start - 1
+
+
 def place_render(session, plan, render_path, key, tag):
     """Import the render and put its used frames on a new top video track at the clip's record frame."""
-    imported = check(session.media_pool.ImportMedia([render_path]), "import {}".format(render_path))
-    check(session.timeline.AddTrack("video"), "add a video track")
-    track = check(session.timeline.GetTrackCount("video"), "count video tracks")
-    check(session.timeline.SetTrackName("video", track, "t2vz {}".format(tag)), "name the new track")
-    used, head = plan["used"], plan["rendered"].head
-    info = {"mediaPoolItem": imported[0], "startFrame": head, "endFrame": head + used.stop - used.start - 1,
-            "recordFrame": plan["record_frame"], "trackIndex": track, "mediaType": 1}
+    media = _import_render(session, render_path)
+    track = None
     try:
+        check(session.timeline.AddTrack("video"), "add a video track")
+        track = check(session.timeline.GetTrackCount("video"), "count video tracks")
+        check(session.timeline.SetTrackName("video", track, "t2vz {}".format(tag)), "name the new track")
+        first, last = _used_in_render(plan)
+        info = {"mediaPoolItem": media, "startFrame": first, "endFrame": last,
+                "recordFrame": plan["record_frame"], "trackIndex": track, "mediaType": 1}
         placed = check(session.media_pool.AppendToTimeline([info]), "place the render on V{}".format(track))[0]
         if placed.GetStart() != plan["record_frame"]:
             raise ResolveError("Resolve placed the render at frame {} instead of {}".format(
                 placed.GetStart(), plan["record_frame"]))
     except ResolveError:
-        session.timeline.DeleteTrack("video", track)  # leave no empty track behind
+        if track:
+            session.timeline.DeleteTrack("video", track)  # leave no empty track behind
+        session.media_pool.DeleteClips([media])
         raise
-    start = session.timeline.GetStartFrame()
-    check(session.timeline.AddMarker(plan["record_frame"] - start, MARKER_COLOR, "t2vz {}".format(tag),
-                                     render_path, 1, key), "add the render marker")
+    add_render_marker(session, plan, render_path, key, tag)
     return placed, track
+
+
+def add_take(session, item, plan, render_path, key, tag):
+    """Add the render's used frames as a new take of ``item`` and select it; returns the take index.
+
+    README: ``AddTake(mediaPoolItem, startFrame, endFrame)`` makes the item a take selector if it
+    is not one (the original becomes take 1), ``SelectTakeByIndex`` shows a take. The extents
+    are the render's own frames, end inclusive like AppendToTimeline's clipInfo.
+    """
+    media = _import_render(session, render_path)
+    first, last = _used_in_render(plan)
+    takes_before, added = item.GetTakesCount() or 0, None
+    try:
+        check(item.AddTake(media, first, last), "add {} as a take of {}".format(render_path, plan["name"]))
+        added = check(item.GetTakesCount(), "count the takes of {}".format(plan["name"]))
+        check(item.SelectTakeByIndex(added), "select take {} of {}".format(added, plan["name"]))
+    except ResolveError:
+        if added:
+            item.DeleteTakeByIndex(added)
+            if not takes_before:  # AddTake made it a take selector: back to a plain clip
+                item.FinalizeTake()
+        session.media_pool.DeleteClips([media])
+        raise
+    add_render_marker(session, plan, render_path, key, tag)
+    return added
+
+
+def add_render_marker(session, plan, render_path, key, tag):
+    """A timeline marker over the clip whose custom data is the render key; the first free frame of the
+    clip from its record frame, so a second render of the same shot gets its own marker."""
+    markers = session.timeline.GetMarkers() or {}  # {} when there are none: not a failure
+    first = plan["record_frame"] - session.timeline.GetStartFrame()
+    free = [f for f in range(first, first + plan["duration"]) if f not in markers]
+    if not free:
+        raise ResolveError("every frame of {} already has a marker; the render {} is placed but has no "
+                           "marker".format(plan["name"], render_path))
+    check(session.timeline.AddMarker(free[0], MARKER_COLOR, "t2vz {}".format(tag), render_path, 1, key),
+          "add the render marker (the render {} is placed)".format(render_path))
+    return free[0]
 
 
 def render_args(renderer, plan, output, preset, instruction, extra):
@@ -129,20 +194,48 @@ def render_args(renderer, plan, output, preset, instruction, extra):
                         frame_range=range_arg(plan["rendered"]), extra=extra)
 
 
-def restyle_clip_under_playhead(resolve, track_index=1, preset=None, instruction=None, handles=12,
-                                render_folder=None, extra=(), cli=None, on_progress=None, renderer="restyle"):
-    """The whole action; returns (render path, new track index). Nothing is added if the render fails."""
+class ClipJob(object):
+    """One "restyle the clip under the playhead" run, planned (and checked) before the CLI starts."""
+
+    def __init__(self, session, item, plan, output, args, tag, as_take):
+        self.session, self.item, self.plan = session, item, plan
+        self.output, self.args, self.tag, self.as_take = output, args, tag, as_take
+
+    def place(self, render_path):
+        """Put the finished render on the timeline; returns (where, message): the new track's index, or
+        the new take's index when ``as_take``."""
+        key = render_key(self.plan["source"], self.plan["rendered"], self.args[2:])
+        name = os.path.basename(render_path)
+        if self.as_take:
+            take = add_take(self.session, self.item, self.plan, render_path, key, self.tag)
+            return take, "added {} as take {} of {}".format(name, take, self.plan["name"])
+        placed, track = place_render(self.session, self.plan, render_path, key, self.tag)
+        return track, "placed {} on V{}".format(name, track)
+
+
+def plan_clip_job(resolve, track_index=1, preset=None, instruction=None, handles=12, render_folder=None,
+                  extra=(), renderer="restyle", as_take=False):
+    """Find the clip, its range and a free render name, and build the CLI arguments; nothing runs yet."""
     session = Session(resolve)
-    plan = shot_plan(session.clip_under_playhead(track_index), session.rate, handles)
+    item = session.clip_under_playhead(track_index)
+    plan = shot_plan(item, session.rate, handles)
     preset = None if instruction else (preset or "watercolor")
     tag = "trim" if renderer == "trim" else (preset or "instruction")
     folder = render_folder or os.path.join(os.path.dirname(plan["source"]), "t2vz_renders")
     output = unused_path(folder, render_file_name(plan["source"], tag, plan["rendered"]))
     args = render_args(renderer, plan, output, preset, instruction, extra)
-    done = run_action(args, on_progress=on_progress, cli=cli)  # ActionFailed: nothing placed
-    placed, track = place_render(session, plan, done["output"], render_key(plan["source"], plan["rendered"], args[2:]),
-                                 tag)
-    return done["output"], track
+    return ClipJob(session, item, plan, output, args, tag, as_take)
+
+
+def restyle_clip_under_playhead(resolve, track_index=1, preset=None, instruction=None, handles=12,
+                                render_folder=None, extra=(), cli=None, on_progress=None, renderer="restyle",
+                                as_take=False):
+    """The whole action, waiting for the render; returns (render path, new track index or, ``as_take``,
+    new take index). Nothing is added if the render fails."""
+    job = plan_clip_job(resolve, track_index, preset, instruction, handles, render_folder, extra, renderer,
+                        as_take)
+    done = run_action(job.args, on_progress=on_progress, cli=cli)  # ActionFailed: nothing placed
+    return done["output"], job.place(done["output"])[0]
 
 
 def restyle_timeline(resolve, selection=("--all",), preset=None, instruction=None, folder=None, extra=(),

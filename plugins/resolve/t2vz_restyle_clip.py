@@ -2,35 +2,75 @@
 
 Install: copy the plugins/ folder (this folder and the t2vz_*.py files beside it) into Resolve's
 Scripts/Edit folder, e.g. ~/.local/share/DaVinciResolve/Fusion/Scripts/Edit/t2vz/, then
-Workspace > Scripts > t2vz_restyle_clip. Settings come from the environment:
+Workspace > Scripts > t2vz_restyle_clip. A small window shows the render's progress and a
+Cancel button while Resolve stays usable. Settings come from the environment:
 T2VZ_EDIT_CLI (the t2vz-edit command), T2VZ_PRESET (default watercolor) or T2VZ_INSTRUCTION,
-T2VZ_TRACK (video track of the clip, default 1), T2VZ_HANDLES (default 12), T2VZ_RENDER_FOLDER.
-Resolve passes `resolve` (its scripting API) into the script's globals. Python 3.6 compatible.
+T2VZ_TRACK (video track of the clip, default 1), T2VZ_HANDLES (default 12), T2VZ_RENDER_FOLDER,
+T2VZ_PLACE (``track``: a new top video track, the default; ``take``: a new take of the clip).
+Resolve passes `resolve`, `fusion` and `bmd` into the script's globals. Python 3.6 compatible.
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from t2vz_resolve import ResolveError, restyle_clip_under_playhead  # noqa: E402
+from t2vz_resolve import ResolveError, plan_clip_job  # noqa: E402
+from t2vz_resolve_window import ProgressWindow  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from t2vz_action import ActionFailed  # noqa: E402
+from t2vz_action import ActionFailed, ActionProcess, run_action  # noqa: E402
+
+PLACES = ("track", "take")
 
 
-def main(resolve):
-    instruction = os.environ.get("T2VZ_INSTRUCTION") or None
+def settings_from_env(environ=None):
+    """The action's keyword arguments from T2VZ_* variables (checked: a bad value names the variable)."""
+    env = os.environ if environ is None else environ
+    instruction = env.get("T2VZ_INSTRUCTION") or None
+    place = env.get("T2VZ_PLACE", "track")
+    if place not in PLACES:
+        raise ValueError("T2VZ_PLACE={!r}: use track or take".format(place))
     try:
-        render, track = restyle_clip_under_playhead(
-            resolve, track_index=int(os.environ.get("T2VZ_TRACK", "1")),
-            preset=None if instruction else os.environ.get("T2VZ_PRESET", "watercolor"), instruction=instruction,
-            handles=int(os.environ.get("T2VZ_HANDLES", "12")), render_folder=os.environ.get("T2VZ_RENDER_FOLDER"),
-            on_progress=lambda stage, done, total: print("t2vz-edit {}: {}/{}".format(stage, done, total)))
-    except (ActionFailed, ResolveError, ValueError) as exc:
+        track, handles = int(env.get("T2VZ_TRACK", "1")), int(env.get("T2VZ_HANDLES", "12"))
+    except ValueError as exc:
+        raise ValueError("T2VZ_TRACK and T2VZ_HANDLES are whole numbers: {}".format(exc))
+    return {"track_index": track, "instruction": instruction, "handles": handles,
+            "preset": None if instruction else env.get("T2VZ_PRESET", "watercolor"),
+            "render_folder": env.get("T2VZ_RENDER_FOLDER"), "as_take": place == "take"}
+
+
+def restyle_in_window(fusion, bmd, job, cli=None):
+    """Run the CLI in the background behind a progress window; True when the render was placed."""
+    process = ActionProcess(job.args, cli=cli, outputs=[job.output])
+    title = "{} of {}: {}".format("take" if job.as_take else "new track", job.plan["name"],
+                                  os.path.basename(job.output))
+    try:
+        ui = fusion.UIManager
+        window = ProgressWindow(ui, bmd.UIDispatcher(ui), title, process,
+                                lambda done: job.place(done["output"])[1], error_types=(ActionFailed, ResolveError))
+    except BaseException:
+        process.cancel()  # no window to follow it: stop the CLI rather than leave it running
+        raise
+    state = window.run()
+    print("t2vz-edit: {}".format(window.message))  # the Console keeps a record
+    return state == "placed"
+
+
+def main(resolve, fusion=None, bmd=None, renderer="restyle", cli=None):
+    """The menu action. Without ``fusion``/``bmd`` (run from outside Resolve's Scripts menu) it waits for
+    the render and prints progress on the console."""
+    try:
+        job = plan_clip_job(resolve, renderer=renderer, **settings_from_env())
+        if fusion is not None and bmd is not None:
+            return restyle_in_window(fusion, bmd, job, cli)
+        done = run_action(job.args, cli=cli, on_progress=lambda stage, done, total: print(
+            "t2vz-edit {}: {}/{}".format(stage, done, total)))
+        print("t2vz-edit: {}".format(job.place(done["output"])[1]))
+        return True
+    except (ActionFailed, ResolveError, ValueError, OSError) as exc:
         print("t2vz-edit failed: {}".format(exc))
         return False
-    print("t2vz-edit: placed {} on V{}".format(render, track))
-    return True
 
 
 if "resolve" in globals():
-    main(globals()["resolve"])
+    _globals = globals()
+    main(_globals["resolve"], _globals.get("fusion") or _globals.get("fu"), _globals.get("bmd"))

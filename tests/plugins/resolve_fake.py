@@ -8,7 +8,14 @@ API's way of failing — returning None/False/[] instead of raising. Behaviour i
   another rate (a 25 fps clip on a 24 fps timeline plays at real time);
 - ``AppendToTimeline`` clipInfo: ``startFrame``/``endFrame`` source frames, end inclusive,
   ``recordFrame`` absolute, ``trackIndex`` must exist, an overlap on the track is refused;
-- ``GetCurrentTimecode()`` is the playhead as timecode (``;`` when drop frame).
+- ``GetCurrentTimecode()`` is the playhead as timecode (``;`` when drop frame);
+- ``TimelineItem.AddTake(mediaPoolItem, startFrame, endFrame)`` makes the item a take selector
+  when it is not one (its own media becomes take 1; ``GetTakesCount()`` is 0 before), extents
+  are the take media's frames (end inclusive, as in clipInfo), ``SelectTakeByIndex`` switches
+  what ``GetMediaPoolItem()`` returns; ``MediaPool.DeleteClips`` removes imported items.
+
+A method name put in an object's ``refuse`` set makes that call fail the way the README says
+Resolve fails (None/False).
 
 Every call lands in ``calls`` as ``(object, method, args)`` so tests can assert what the plugin did
 (and did not) ask Resolve to do. Python 3.6 compatible: the plugin's tests also run under 3.6.
@@ -37,9 +44,12 @@ class FakeMediaPoolItem(object):
 
 
 class FakeTimelineItem(object):
-    def __init__(self, rec, media, start, duration, left_offset, name):
+    def __init__(self, rec, media, start, duration, left_offset, name, timeline_rate=None):
         self.rec, self.media, self.start, self.duration = rec, media, start, duration
-        self.left_offset, self.name = left_offset, name
+        self.left_offset, self.name, self.timeline_rate = left_offset, name, timeline_rate
+        self.takes = []  # [{"mediaPoolItem", "startFrame", "endFrame"}] once a take selector
+        self.selected_take = 0
+        self.refuse = set()
 
     def _get(self, method, value):
         self.rec.log("TimelineItem", method)
@@ -62,6 +72,64 @@ class FakeTimelineItem(object):
 
     def GetName(self):
         return self._get("GetName", self.name)
+
+    def _source_extents(self):
+        """The item's own source frames (end inclusive): take 1 when it becomes a take selector."""
+        scale = Fraction(str(self.media.props["FPS"])) / Fraction(str(self.timeline_rate or self.media.props["FPS"]))
+        first = int(round(self.left_offset * scale))
+        return first, int(round((self.left_offset + self.duration) * scale)) - 1
+
+    def AddTake(self, media, start_frame=None, end_frame=None):
+        self.rec.log("TimelineItem", "AddTake", media, start_frame, end_frame)
+        if "AddTake" in self.refuse:
+            return None
+        frames = int(media.props["Frames"])
+        first = 0 if start_frame is None else start_frame
+        last = frames - 1 if end_frame is None else end_frame
+        if not 0 <= first <= last < frames:
+            return False
+        if not self.takes:  # "Initializes a take selector for the timeline item if needed"
+            own_first, own_last = self._source_extents()
+            self.takes.append({"mediaPoolItem": self.media, "startFrame": own_first, "endFrame": own_last})
+            self.selected_take = 1
+        self.takes.append({"mediaPoolItem": media, "startFrame": first, "endFrame": last})
+        return True
+
+    def GetTakesCount(self):
+        return self._get("GetTakesCount", len(self.takes))
+
+    def GetSelectedTakeIndex(self):
+        return self._get("GetSelectedTakeIndex", self.selected_take)
+
+    def GetTakeByIndex(self, index):
+        self.rec.log("TimelineItem", "GetTakeByIndex", index)
+        return dict(self.takes[index - 1]) if 1 <= index <= len(self.takes) else None
+
+    def SelectTakeByIndex(self, index):
+        self.rec.log("TimelineItem", "SelectTakeByIndex", index)
+        if "SelectTakeByIndex" in self.refuse or not 1 <= index <= len(self.takes):
+            return False
+        self.selected_take = index
+        self.media = self.takes[index - 1]["mediaPoolItem"]
+        return True
+
+    def FinalizeTake(self):
+        """README: keeps the selected take as the clip; the item is no longer a take selector."""
+        self.rec.log("TimelineItem", "FinalizeTake")
+        if not self.takes:
+            return False
+        self.media, self.takes, self.selected_take = self.takes[self.selected_take - 1]["mediaPoolItem"], [], 0
+        return True
+
+    def DeleteTakeByIndex(self, index):
+        self.rec.log("TimelineItem", "DeleteTakeByIndex", index)
+        if not 1 <= index <= len(self.takes):
+            return False
+        del self.takes[index - 1]
+        if self.selected_take > len(self.takes):
+            self.selected_take = len(self.takes)
+            self.media = self.takes[-1]["mediaPoolItem"]
+        return True
 
 
 def _frames_to_timecode(frame, rate, drop):
@@ -138,6 +206,10 @@ class FakeTimeline(object):
                                   "customData": custom_data}
         return True
 
+    def GetMarkers(self):
+        self._call("GetMarkers")
+        return {frame: dict(info) for frame, info in self.markers.items()}
+
     def Export(self, path, export_type, sub_type=None):
         if not self._call("Export", path, export_type) or self.exporter is None:
             return False
@@ -163,6 +235,13 @@ class FakeMediaPool(object):
             out.append(FakeMediaPoolItem(self.rec, path, info[0], info[1]))
         self.items += out
         return out
+
+    def DeleteClips(self, clips):
+        self.rec.log("MediaPool", "DeleteClips", list(clips))
+        if any(clip not in self.items for clip in clips):
+            return False
+        self.items = [item for item in self.items if item not in clips]
+        return True
 
     def AppendToTimeline(self, clip_infos):
         self.rec.log("MediaPool", "AppendToTimeline", [dict(i) for i in clip_infos])
@@ -196,7 +275,7 @@ def _place(rec, timeline, info):
     if any(i.start < start + duration and start < i.start + i.duration for i in timeline.tracks[track - 1]):
         return None
     item = FakeTimelineItem(rec, media, start, duration, int(round(first * tl_rate / clip_rate)),
-                            media.props["File Path"].rsplit("/", 1)[-1])
+                            media.props["File Path"].rsplit("/", 1)[-1], timeline.rate)
     timeline.tracks[track - 1].append(item)
     return item
 
@@ -244,6 +323,7 @@ def add_clip(timeline, track, path, fps, frames, record_frame, left_offset, dura
     while len(timeline.tracks) < track:
         timeline.tracks.append([])
         timeline.track_names.append("Video {}".format(len(timeline.tracks)))
-    item = FakeTimelineItem(timeline.rec, media, record_frame, duration, left_offset, name or path.rsplit("/", 1)[-1])
+    item = FakeTimelineItem(timeline.rec, media, record_frame, duration, left_offset, name or path.rsplit("/", 1)[-1],
+                            timeline.rate)
     timeline.tracks[track - 1].append(item)
     return item

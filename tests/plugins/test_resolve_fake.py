@@ -173,3 +173,60 @@ def test_whole_timeline_round_trips_through_otio(clip_25, tmp_path):
     assert [c.range_in_parent() for c in renders] == [c.range_in_parent() for c in result.video_tracks()[0].find_clips()]
     assert resolve.project.timeline.name == "Edit 1 (t2vz)"
     assert ("Project", "SetCurrentTimeline", ("Edit 1 (t2vz)",)) in timeline.rec.calls
+
+
+# --- the render as a take of the source item -------------------------------------------------
+
+def test_render_as_a_take_of_the_source_item_with_its_used_range(clip_25, tmp_path):
+    timeline, first, second, resolve = _edit(clip_25)
+    timeline.playhead = START + 60
+    source_media = first.media
+    render, take = t2vz_resolve.restyle_clip_under_playhead(
+        resolve, track_index=1, handles=6, render_folder=str(tmp_path / "renders"), cli=CLI, renderer="trim",
+        as_take=True)
+    assert take == 2 and Path(render).name == "B002_C003.trim.f19-56.mov"
+    (add_take,) = [args for obj, method, args in timeline.rec.calls if method == "AddTake"]
+    assert add_take[1:] == (6, 30)  # the used 25 source frames inside the 37-frame render (6 head handles)
+    assert first.takes[0] == {"mediaPoolItem": source_media, "startFrame": 25, "endFrame": 49}  # the original
+    assert first.takes[1]["mediaPoolItem"].props["File Path"] == render
+    assert (first.takes[1]["startFrame"], first.takes[1]["endFrame"]) == (6, 30)
+    assert first.selected_take == 2 and first.GetMediaPoolItem() is first.takes[1]["mediaPoolItem"]
+    assert (first.start, first.duration) == (START + 48, 24)  # the cut is unchanged
+    methods = timeline.rec.methods()
+    assert "AddTrack" not in methods and "AppendToTimeline" not in methods and len(timeline.tracks) == 2
+    assert timeline.markers[48]["note"] == render and len(timeline.markers[48]["customData"]) == 16
+    render_2, take_2 = t2vz_resolve.restyle_clip_under_playhead(  # another look of the same shot
+        resolve, track_index=1, handles=6, render_folder=str(tmp_path / "renders"), cli=CLI, renderer="trim",
+        as_take=True)
+    assert take_2 == 3 and Path(render_2).name == "B002_C003.trim.f19-56_v2.mov"
+    assert set(timeline.markers) == {48, 49} and timeline.markers[49]["note"] == render_2  # its own marker
+
+
+@pytest.mark.parametrize("refused", ["AddTake", "SelectTakeByIndex"])
+def test_refused_take_shows_the_error_and_changes_nothing(clip_25, tmp_path, capsys, monkeypatch, refused):
+    timeline, first, second, resolve = _edit(clip_25)
+    timeline.playhead = START + 60
+    first.refuse.add(refused)  # Resolve answers None/False
+    source_media = first.media
+    monkeypatch.setenv("T2VZ_PLACE", "take")
+    monkeypatch.setenv("T2VZ_HANDLES", "6")
+    monkeypatch.setenv("T2VZ_RENDER_FOLDER", str(tmp_path / "renders"))
+    import t2vz_restyle_clip
+
+    assert t2vz_restyle_clip.main(resolve, renderer="trim", cli=CLI) is False
+    out = capsys.readouterr().out
+    what = "add {} as a take".format(tmp_path / "renders" / "B002_C003.trim.f19-56.mov") if refused == "AddTake" \
+        else "select take 2 of B002_C003.mov"
+    assert "t2vz-edit failed: Resolve could not {}".format(what) in out, out
+    assert first.takes == [] and first.GetMediaPoolItem() is source_media  # no take left behind
+    assert resolve.project.media_pool.items == []  # the imported render is removed from the media pool again
+    assert len(timeline.tracks) == 2 and not timeline.markers
+    assert "AddTrack" not in timeline.rec.methods() and "AppendToTimeline" not in timeline.rec.methods()
+
+
+def test_place_setting_is_checked():
+    import t2vz_restyle_clip
+
+    with pytest.raises(ValueError, match="T2VZ_PLACE='lane': use track or take"):
+        t2vz_restyle_clip.settings_from_env({"T2VZ_PLACE": "lane"})
+    assert t2vz_restyle_clip.settings_from_env({"T2VZ_PLACE": "take"})["as_take"] is True
