@@ -6,10 +6,12 @@ Workspace > Scripts > t2vz_restyle_clip. A small window shows the render's progr
 Cancel button while Resolve stays usable. Settings come from the environment:
 T2VZ_EDIT_CLI (the t2vz-edit command), T2VZ_PRESET (default watercolor) or T2VZ_INSTRUCTION,
 T2VZ_TRACK (video track of the clip, default 1), T2VZ_HANDLES (default 12), T2VZ_RENDER_FOLDER,
-T2VZ_PLACE (``track``: a new top video track, the default; ``take``: a new take of the clip).
+T2VZ_PLACE (``track``: a new top video track, the default; ``take``: a new take of the clip),
+T2VZ_EXTRA_ARGS (more CLI arguments, e.g. "--steps 20 --seed 3").
 Resolve passes `resolve`, `fusion` and `bmd` into the script's globals. Python 3.6 compatible.
 """
 import os
+import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,7 +37,8 @@ def settings_from_env(environ=None):
         raise ValueError("T2VZ_TRACK and T2VZ_HANDLES are whole numbers: {}".format(exc))
     return {"track_index": track, "instruction": instruction, "handles": handles,
             "preset": None if instruction else env.get("T2VZ_PRESET", "watercolor"),
-            "render_folder": env.get("T2VZ_RENDER_FOLDER"), "as_take": place == "take"}
+            "render_folder": env.get("T2VZ_RENDER_FOLDER"), "as_take": place == "take",
+            "extra": shlex.split(env.get("T2VZ_EXTRA_ARGS", ""))}
 
 
 def restyle_in_window(fusion, bmd, job, cli=None):

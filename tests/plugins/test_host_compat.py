@@ -17,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST_FILES = sorted(str(p) for p in [*ROOT.glob("plugins/*.py"), *ROOT.glob("plugins/resolve/*.py")]
-                    if p.name != "build_blender_extension.py") + [str(Path(__file__).with_name("resolve_fake.py"))]
+                    if p.name != "build_blender_extension.py") + [str(Path(__file__).with_name(name))
+                                                                  for name in ("resolve_fake.py", "resolve_ui_fake.py")]
 PY36 = os.environ.get("T2VZ_PY36") or next(  # pyenv's own build first: its shim refuses unselected versions
     iter(sorted(Path("~/.pyenv/versions").expanduser().glob("3.6*/bin/python3.6"))), None) or shutil.which("python3.6")
 LUA = shutil.which("lua5.1")
@@ -36,6 +37,23 @@ timeline.playhead = 86410
 os.environ.update(T2VZ_EDIT_CLI=CLI, T2VZ_PRESET="no-such-look")
 assert t2vz_restyle_clip.main(FakeResolve(timeline, lambda path: None)) is False
 assert "AddTrack" not in timeline.rec.methods() and len(timeline.tracks) == 1
+# the progress window (UIManager fake): the render placed as a take, then as a new track
+from resolve_ui_fake import FakeBmd, FakeFusion
+def close_when_done(dispatcher):
+    window = dispatcher.windows[0]
+    if window.GetItems()["Cancel"].Text == "Close":
+        dispatcher.click(window, "Cancel")
+probe = lambda path: ("25.000", 48) if os.path.exists(path) else None
+for place, expected in (("take", "as take 2 of"), ("track", "on V2")):
+    timeline = FakeTimeline(Recorder(), "Edit", 24, 86400)
+    add_clip(timeline, 1, CLIP, "25.000", 48, 86400, left_offset=0, duration=24)
+    timeline.playhead = 86410
+    os.environ.update(T2VZ_PLACE=place, T2VZ_RENDER_FOLDER=RENDERS)
+    bmd = FakeBmd(user=close_when_done, max_sec=120)
+    assert t2vz_restyle_clip.main(FakeResolve(timeline, probe), FakeFusion(), bmd, renderer="trim", cli=CLI) is True
+    status = bmd.dispatchers[0].windows[0].GetItems()["Status"].Text
+    assert expected in status, status
+    assert max(bmd.dispatchers[0].handler_sec) < 0.5
 print("py36 ok", sys.version_info[:2])
 '''
 
@@ -46,7 +64,8 @@ def test_host_code_runs_under_python_36(tmp_path):
 
     clip = make_clip(tmp_path / "c.mov", frames=48, width=64, height=48, rate=Fraction(25))
     subprocess.run([str(PY36), "-m", "py_compile", *HOST_FILES], check=True)
-    header = f"ROOT, TESTS, CLIP, CLI = {str(ROOT)!r}, {str(Path(__file__).parent)!r}, {str(clip)!r}, {CLI!r}\n"
+    header = (f"ROOT, TESTS, CLIP, CLI, RENDERS = {str(ROOT)!r}, {str(Path(__file__).parent)!r}, {str(clip)!r}, "
+              f"{CLI!r}, {str(tmp_path / 'renders')!r}\n")
     out = subprocess.run([str(PY36), "-c", header + PY36_SCRIPT], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and "py36 ok (3, 6)" in out.stdout, out.stdout + out.stderr
     assert "t2vz-edit failed: unknown preset" in out.stdout
