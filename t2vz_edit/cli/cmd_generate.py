@@ -84,7 +84,10 @@ def generate(
     from t2vz_edit.media import atomic
     from t2vz_edit.pipeline.spec_builder import build_spec
 
-    spec = build_spec(mode="text2video", prompt=prompt, **opts.spec_overrides())
+    size = opts.frame_size()
+    if size is not None:
+        size.check((size.long_side, size.long_side), "generate makes square frames")
+    spec = build_spec(mode="text2video", prompt=prompt, **opts.spec_overrides(size_checked=True))
     rate = _rate(fps)
     if spec.draft and ".draft" not in output.name:
         output = output.with_name(f"{output.stem}.draft{output.suffix}")  # a draft says so in its name

@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import typer
 
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.parse import SIZE_HELP, fit_long_side, parse_size
 
 
-def _parse_size(text: str | None) -> tuple[int, int] | None:
-    if not text:
+def _output_size(text: str | None, info) -> tuple[int, int] | None:
+    """trim's ``--size``: ``WxH`` exactly, or long side ``N`` with the source's aspect ratio (even sides)."""
+    size = parse_size(text)
+    if size is None:
         return None
-    match = re.fullmatch(r"(\d+)[xX](\d+)", text.strip())
-    if not match:
-        raise UsageError(f"--size {text!r} is not WIDTHxHEIGHT (e.g. 1920x1080)")
-    return int(match.group(1)), int(match.group(2))
+    if size.exact is not None:
+        return size.exact
+    if size.long_side < 2:
+        raise UsageError(f"--size {text}: the long side must be at least 2 pixels")
+    return fit_long_side(info.display_width, info.display_height, size.long_side, 2)
 
 
 def _print_table(info) -> None:
@@ -63,7 +66,7 @@ def trim_cmd(
                                                       "h264-10, prores (422 HQ), prores4444, dnxhr-hqx (.mxf/.mov), "
                                                       "png, png16 or exr (a folder; exr is half float)."),
     crf: int = typer.Option(18, "--crf", help="H.264 quality (lower is better, 0-51)."),
-    size: str = typer.Option(None, "--size", help="Output WIDTHxHEIGHT. Default: the source display size."),
+    size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: the source display size."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     audio: str = typer.Option("copy", "--audio", help="copy (re-encode only what the output cannot take), reencode or none."),
     progress: str = progress_option,
@@ -76,8 +79,9 @@ def trim_cmd(
 
     if not 0 <= crf <= 51:
         raise UsageError(f"--crf {crf} is outside 0-51; 18 is visually lossless for most footage")
-    out_size = _parse_size(size)
+    parse_size(size)  # a malformed --size fails before the source is opened
     info = probe(file)
+    out_size = _output_size(size, info)
     selected = resolve_range(info, frame_range)
     provenance = {"mode": "trim", "range_request": frame_range}
     with progress_display(progress) as display:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from t2vz_edit.cli.options import EDIT, OUTPUT, RenderOptions, render_command
+from t2vz_edit.cli.options import EDIT, OUTPUT, RenderOptions, check_size_for_clip, render_command
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 from t2vz_edit.spec.errors import UsageError
 
@@ -41,9 +41,10 @@ def restyle_cmd(
                 raise UsageError("--full re-renders a draft from its sidecar; use it with --from-sidecar FILE.json")
             if clip is None:
                 raise UsageError("missing CLIP: give the source clip to restyle (or --from-sidecar FILE.json)")
+            check_size_for_clip(opts, clip, "restyle keeps the source's aspect ratio")
             result = restyle(clip, opts.preset, output=output, frame_range=frame_range, codec=opts.codec,
                              crf=opts.crf, overwrite=opts.overwrite, preview=opts.preview, audio=opts.audio,
-                             progress=display.callback, **opts.spec_overrides())
+                             progress=display.callback, **opts.spec_overrides(size_checked=True))
     if progress == "json":
         emit_json("done", output=str(result.output), frames=result.frame_count, quality=result.quality,
                   previews=[str(p) for p in result.previews], compute=result.compute)

@@ -8,6 +8,7 @@ import typer
 
 from t2vz_edit.cli.progress_display import progress_display
 from t2vz_edit.spec.errors import UsageError
+from t2vz_edit.spec.parse import SIZE_HELP, parse_size
 
 LABELS = {
     "warp_error": "warp error (MSE after flow warp, lower is steadier)",
@@ -26,20 +27,26 @@ def score_cmd(
     render: Path = typer.Argument(..., help="Rendered clip."),
     frame_range: str = typer.Option(None, "--range", "-r", help="Source range the render covers "
                                     "(frames, seconds or timecode). Default: whole clip."),
-    size: int = typer.Option(512, "--size", help="Long side in pixels both clips are compared at; 0 = source size."),
+    size: str = typer.Option("512", "--size", help=SIZE_HELP + " Both clips are compared at this size; 0 = source size."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Warp error, WarpSSIM and flicker of a render (flow from the source), and how far it departs from it."""
     from t2vz_edit.pipeline.score_job import score
 
+    from t2vz_edit.media.decode import working_size
     from t2vz_edit.media.encode import MAX_SIDE
+    from t2vz_edit.media.probe import probe
 
-    if size and size < 16:
+    frame_size = parse_size(size)
+    long_side = frame_size.long_side if frame_size is not None else 0
+    if long_side and long_side < 16:
         raise UsageError(f"--size {size} is too small for optical flow; use 0 (source size) or at least 16")
-    if size > MAX_SIDE or size < 0:
+    if long_side > MAX_SIDE:
         raise UsageError(f"--size {size} is outside 16..{MAX_SIDE} (or 0 for the source size)")
+    if frame_size is not None and frame_size.exact is not None:
+        frame_size.check(working_size(probe(source), long_side), "score keeps the source's aspect ratio")
     with progress_display("none" if as_json else "rich") as display:
-        result = score(source, render, frame_range=frame_range, long_side=size or None, progress=display.callback)
+        result = score(source, render, frame_range=frame_range, long_side=long_side or None, progress=display.callback)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return

@@ -26,7 +26,7 @@ import typer
 
 from t2vz_edit.spec.edit_spec import EditSpec, field_help
 from t2vz_edit.spec.errors import UsageError
-from t2vz_edit.spec.parse import parse_motion, split_scale
+from t2vz_edit.spec.parse import SIZE_HELP, FrameSize, parse_motion, parse_size, split_scale
 
 CODEC_HELP = ("h264 or hevc (.mp4/.mov; 10-bit from 10-bit sources in trim), h264-10, prores (422 HQ), prores4444, "
               "dnxhr-hqx (.mxf/.mov), png, png16 or exr (a folder; exr is half float).")
@@ -76,7 +76,7 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
     _spec("steps", ("--steps",), Optional[int], "steps"),
     _spec("guidance", ("--guidance",), Optional[float], "guidance_scale"),
     _spec("image_guidance", ("--image-guidance",), Optional[float], "image_guidance_scale"),
-    _spec("size", ("--size",), Optional[int], "size"),
+    _spec("size", ("--size",), Optional[str], "size", SIZE_HELP),
     _spec("frames", ("--frames",), Optional[int], "frames"),
     _spec("chunk", ("--chunk",), Optional[int], "chunk_size"),
     _spec("smooth", ("--smooth-background/--no-smooth-background",), Optional[bool], "smooth_background"),
@@ -126,7 +126,7 @@ class RenderOptions:
     steps: Optional[int] = None
     guidance: Optional[float] = None
     image_guidance: Optional[float] = None
-    size: Optional[int] = None
+    size: Optional[str] = None
     frames: Optional[int] = None
     chunk: Optional[int] = None
     smooth: Optional[bool] = None
@@ -143,14 +143,29 @@ class RenderOptions:
     overwrite: bool = False
     audio: str = "copy"
 
-    def spec_overrides(self) -> dict[str, Any]:
-        """EditSpec overrides for ``build_spec``: the given settings, parsed; unset ones left out."""
+    def frame_size(self) -> FrameSize | None:
+        """``--size`` parsed (:func:`~t2vz_edit.spec.parse.parse_size`); ``None`` when not given."""
+        return parse_size(self.size)
+
+    def spec_overrides(self, *, size_checked: bool = False) -> dict[str, Any]:
+        """EditSpec overrides for ``build_spec``: the given settings, parsed; unset ones left out.
+
+        The spec keeps the long side of ``--size``. A ``WxH`` is taken only when the command has
+        checked it against the frames it makes (``size_checked``, see :meth:`FrameSize.check`);
+        commands over many clips of different shapes refuse it.
+        """
         out: dict[str, Any] = {}
         for name, setting in SPEC_NAMES.items():
             value = getattr(self, name)
             if value is None or (name == "lora" and not value):
                 continue
-            if name == "motion":
+            if name == "size":
+                size = parse_size(value)
+                if size.exact is not None and not size_checked:
+                    raise UsageError(f"--size {value}: this command renders clips of different shapes; give the "
+                                     f"long side (--size {size.long_side}) and each keeps its aspect ratio")
+                value = size.long_side
+            elif name == "motion":
                 value = parse_motion(value)
             elif name == "lora":
                 value = tuple({"path": p, "scale": s} for p, s in map(split_scale, value))
@@ -168,6 +183,16 @@ class RenderOptions:
         if self.audio not in ("copy", "reencode", "none"):
             raise UsageError(f"--audio {self.audio!r}: use copy, reencode or none")
         return self
+
+
+def check_size_for_clip(opts: RenderOptions, clip, what: str) -> None:
+    """A ``--size WxH`` must be the working size its long side gives for ``clip`` (probed, nothing decoded)."""
+    size = opts.frame_size()
+    if size is not None and size.exact is not None:
+        from t2vz_edit.media.decode import working_size
+        from t2vz_edit.media.probe import probe
+
+        size.check(working_size(probe(clip), size.long_side), what)
 
 
 def render_command(*names: str) -> Callable[[Callable], Callable]:

@@ -37,6 +37,7 @@ from t2vz_edit.media import colour
 from t2vz_edit.media.ranges import FrameRange
 from t2vz_edit.media.timing import frame_pts_table
 from t2vz_edit.spec.errors import MediaError, UsageError
+from t2vz_edit.spec.parse import fit_long_side
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,7 @@ def working_size(info, long_side: int | None) -> tuple[int, int]:
         return width, height
     if long_side < 8:
         raise UsageError(f"working size long side {long_side} is too small; use at least 8 (e.g. 512)")
-    long_px = long_side // 8 * 8
-    short_px = max(8, round(long_px * min(width, height) / max(width, height) / 8) * 8)
-    return (long_px, short_px) if width >= height else (short_px, long_px)
+    return fit_long_side(width, height, long_side, 8)
 
 
 class _Indexer:
