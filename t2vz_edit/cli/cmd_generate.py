@@ -1,9 +1,8 @@
-"""`t2vz-edit generate PROMPT`: text-to-video (Text2Video-Zero) to an H.264 file.
+"""`t2vz-edit generate PROMPT`: text-to-video (Text2Video-Zero) to an H.264 file and its sidecar.
 
-The media layer's renderer is built around a source clip (timecode, audio, range); a
-generated clip has none, so this command writes its frames with PyAV itself, through the
-media layer's atomic-write helpers (temporary file in the destination folder, renamed on
-success, nothing left on failure or cancel).
+The frames are written by :func:`t2vz_edit.media.generated.write_generated` (atomic, with the
+sidecar every render has); the provenance is assembled by
+:func:`t2vz_edit.pipeline.provenance.render_provenance`, as for every other render.
 """
 from __future__ import annotations
 
@@ -26,31 +25,6 @@ def _rate(text: str) -> Fraction:
     if not 0 < rate <= 240:
         raise UsageError(f"--fps must be between 0 and 240, got {text}")
     return rate
-
-
-def write_video(frames, out: Path, rate: Fraction, *, overwrite: bool) -> Path:
-    """Frames (N, H, W, 3) uint8 → H.264 (yuv420p, BT.709 tags) at ``out``, atomically."""
-    import av
-
-    from t2vz_edit.media import atomic
-    from t2vz_edit.media.encode import X264_REPRODUCIBLE
-
-    out = atomic.check_output_path(out, overwrite=overwrite)
-    temp = atomic.temp_path_for(out)
-    try:
-        with av.open(str(temp), "w") as container:
-            stream = container.add_stream("libx264", rate=rate)
-            stream.height, stream.width = frames.shape[1] - frames.shape[1] % 2, frames.shape[2] - frames.shape[2] % 2
-            stream.pix_fmt, stream.options = "yuv420p", {"crf": "18", "colorprim": "bt709", "transfer": "bt709",
-                                                         "colormatrix": "bt709", **X264_REPRODUCIBLE}
-            for rgb in frames:
-                frame = av.VideoFrame.from_ndarray(rgb[: stream.height, : stream.width], format="rgb24")
-                container.mux(stream.encode(frame.reformat(format="yuv420p", dst_colorspace="ITU709")))
-            container.mux(stream.encode(None))
-        atomic.commit(temp, out, overwrite=overwrite)
-    finally:
-        atomic.remove_quietly(temp)
-    return out
 
 
 def _parts(spec: EditSpec, tiny: bool):
@@ -81,6 +55,9 @@ def generate(
 ) -> None:
     """Generate a video from a prompt with motion dynamics and cross-frame attention."""
     from t2vz_edit.engine.run import run_edit
+    from t2vz_edit.media.generated import CRF, write_generated
+    from t2vz_edit.pipeline.provenance import model_identity, render_provenance
+    from t2vz_edit.pipeline.restyle import compute_record
     from t2vz_edit.media import atomic
     from t2vz_edit.pipeline.spec_builder import build_spec
 
@@ -95,12 +72,13 @@ def generate(
         raise UsageError(f"{output}: generate writes H.264 into {', '.join(SUFFIXES)}; change the extension")
     atomic.check_output_path(output, overwrite=opts.overwrite)
     parts = _parts(spec, tiny)
+    compute = compute_record(parts)
     with progress_display(progress) as display:
         video = run_edit(spec, parts, progress=display.callback)
-        out = write_video(video, output, rate, overwrite=opts.overwrite)
-    from t2vz_edit.pipeline.restyle import compute_record
-
-    compute = compute_record(parts)
+        record = render_provenance(spec, None, CRF, (video.shape[2], video.shape[1]),
+                                   {"job": "generate", "random_weights": tiny, "compute": compute,
+                                    "model_files": {} if tiny else model_identity(spec)})
+        out = write_generated(video, output, rate, overwrite=opts.overwrite, provenance=record)
     if progress == "json":
         emit_json("done", output=str(out), frames=len(video), random_weights=tiny, compute=compute)
     else:
