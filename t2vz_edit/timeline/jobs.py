@@ -155,7 +155,7 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
     provenance = {PROVENANCE_KEY: {
         "render_key": key, "timeline": str(where.timeline_path), "timeline_name": timeline_name,
         "clip": clip.name, "source": str(media), "source_start_frame": start, "source_stop_frame": stop,
-        "handles": [job.head_frames, job.tail_frames], "instruction": text, "spec": spec.to_dict()}}
+        "handles": [job.head_frames, job.tail_frames], "instruction": text}}  # the spec: once, by render_provenance
     job.request = RenderRequest(
         media_path=media, start_frame=start, stop_frame=stop, rate=rate, spec=spec, instruction=text,
         out_path=render_path(where.render_dir, clip.name, media, key, draft=spec.draft),

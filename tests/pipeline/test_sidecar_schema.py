@@ -34,7 +34,7 @@ def _frames(path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def sidecars(tmp_path_factory, source_clip, tiny_models) -> dict[str, dict]:
-    """Real sidecars of every kind of render: restyle, generate, trim, batch (restyle and trim renderers)."""
+    """Real sidecars of every kind of render: restyle, generate, trim, batch (restyle and trim renderers), timeline."""
     root = tmp_path_factory.mktemp("sidecars")
     ip2p = tiny_models["instruct"]
     _cli("restyle", source_clip, "-i", "make it snowy", "--model", ip2p, "--steps", "1", "--size", "64",
@@ -50,7 +50,12 @@ def sidecars(tmp_path_factory, source_clip, tiny_models) -> dict[str, dict]:
     (root / "batch.toml").write_text(f'version = 1\nroot = "footage"\noutput = "out"\n[defaults]\n'
                                      f'instruction = "make it snowy"\nsteps = 1\nsize = 64\nmodel = "{ip2p}"\n'
                                      '[[job]]\nglob = "*.mov"\nrange = "0+3"\n')
-    found = {name: json.loads((root / f"{name}{ext}.json").read_text())
+    _timeline(root / "in.otio", source_clip)
+    _cli("timeline", "restyle", root / "in.otio", "-o", root / "out.otio", "--marker", "--handles", "0", "--model", ip2p,
+         "--steps", "1", "--size", "64", "--progress", "none")
+    (render,) = (root / "renders").rglob("*.mov.json")
+    found = {"timeline": json.loads(render.read_text())}
+    found |= {name: json.loads((root / f"{name}{ext}.json").read_text())
              for name, ext in (("restyle", ".mov"), ("controlnet", ".mov"), ("generate", ".mp4"), ("trim", ".mov"))}
     for renderer in ("restyle", "trim"):
         _cli("batch", "run", root / "batch.toml", "--renderer", renderer, "--output", root / f"batch-{renderer}",
@@ -60,6 +65,21 @@ def sidecars(tmp_path_factory, source_clip, tiny_models) -> dict[str, dict]:
     return found
 
 
+def _timeline(path, media) -> None:
+    """One clip (source frames 1..3 of ``media``) with a marker that asks for a restyle."""
+    import opentimelineio as otio
+
+    rt, tr, rate = otio.opentime.RationalTime, otio.opentime.TimeRange, 24000 / 1001
+    ref = otio.schema.ExternalReference(target_url=media.as_uri(), available_range=tr(rt(0, rate), rt(8, rate)))
+    clip = otio.schema.Clip(name="shot", media_reference=ref, source_range=tr(rt(1, rate), rt(3, rate)))
+    clip.markers.append(otio.schema.Marker(name="restyle: make it snowy", marked_range=tr(rt(2, rate), rt(0, rate))))
+    track = otio.schema.Track("V1", kind=otio.schema.TrackKind.Video)
+    track.append(clip)
+    timeline = otio.schema.Timeline("sidecar test")
+    timeline.tracks.append(track)
+    otio.adapters.write_to_file(timeline, str(path))
+
+
 def _controlnet_preset(root, controlnet) -> str:
     path = root / "cn.toml"
     path.write_text(f'mode = "controlnet"\nprompt = "x"\n[[controls]]\nkind = "canny"\nmodel = "{controlnet}"\n'
@@ -67,13 +87,19 @@ def _controlnet_preset(root, controlnet) -> str:
     return str(path)
 
 
-KINDS = ("restyle", "controlnet", "generate", "trim", "batch-restyle", "batch-trim")
+KINDS = ("restyle", "controlnet", "generate", "trim", "batch-restyle", "batch-trim", "timeline")
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_of_render_writes_a_sidecar_of_the_schema(sidecars, kind):
     jsonschema.Draft202012Validator.check_schema(_schema())
     jsonschema.validate(sidecars[kind], _schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_a_timeline_render_records_its_spec_once(sidecars):
+    prov = sidecars["timeline"]["provenance"]
+    assert prov["spec"]["instruction"] == "make it snowy" and "spec" not in prov["t2vz_edit"]
+    assert prov["t2vz_edit"]["clip"] == "shot" and prov["range"]["stop_frame"] - prov["range"]["start_frame"] == 3
 
 
 def test_the_schema_names_every_key_so_a_change_of_the_form_fails(sidecars):
