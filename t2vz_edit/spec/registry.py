@@ -18,12 +18,29 @@ t2vz_edit.spec.errors.UsageError: scheduler 'heun' is not known; use --scheduler
 """
 from __future__ import annotations
 
+import logging
+import tomllib
+from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any, Callable
 
 from t2vz_edit.spec.errors import ModelError, T2VZError, UsageError
 
 DISTRIBUTION = "t2vz-edit"
+# In a source checkout (editable install) the declaration itself sits beside the package.
+CHECKOUT_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=None)
+def _declared_in_checkout(group: str, pyproject: Path = CHECKOUT_PYPROJECT) -> tuple[EntryPoint, ...]:
+    """The built-ins ``pyproject.toml`` declares for ``group``, when the package runs from a checkout."""
+    try:
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["entry-points"].get(group, {})
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return ()
+    return tuple(EntryPoint(name, value, group) for name, value in table.items())
 
 
 class Registry:
@@ -41,12 +58,19 @@ class Registry:
         self.extra: dict[str, Any] = {}  # registered at run time (tests, embedding apps)
 
     def _entry_points(self) -> dict[str, EntryPoint]:
-        found = {ep.name: ep for ep in entry_points(group=self.group)}
-        if not found:
-            # t2vz-edit declares built-ins in every group: none at all means stale install metadata
-            raise T2VZError(f"no {self.what} is registered under the entry-point group {self.group}: the installed "
-                            f"metadata of {DISTRIBUTION} predates its source; reinstall it (pip install -e .)")
-        return found
+        found = list(entry_points(group=self.group))
+        if not any(ep.dist is not None and ep.dist.name == DISTRIBUTION for ep in found):
+            # t2vz-edit declares built-ins in every group: none means install metadata older than the source
+            # (an editable install made before the group was added). A checkout's pyproject.toml says the same.
+            builtins = _declared_in_checkout(self.group)
+            if not builtins:
+                raise T2VZError(f"no built-in {self.what} is registered under the entry-point group {self.group}: "
+                                f"the installed metadata of {DISTRIBUTION} predates its source; reinstall it "
+                                "(pip install -e .)")
+            log.warning("the installed metadata of %s lacks the entry-point group %s; using the checkout's "
+                        "pyproject.toml (reinstall: pip install -e .)", DISTRIBUTION, self.group)
+            found = [*builtins, *found]  # plugins (later) may still replace a built-in
+        return {ep.name: ep for ep in found}
 
     def names(self) -> list[str]:
         """Every name, built-in or plugin, sorted, without importing any of them."""

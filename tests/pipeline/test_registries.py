@@ -217,3 +217,21 @@ def test_each_extension_kind_has_exactly_one_registry_fed_by_its_entry_point_gro
     assert dict(built) == {"t2vz_edit.annotators": "conditions", "t2vz_edit.mask_providers": "engine",
                            "t2vz_edit.schedulers": "engine", "t2vz_edit.renderers": "pipeline",
                            "t2vz_edit.runners": "batch"}
+
+
+def test_stale_install_metadata_falls_back_to_the_checkouts_declaration_and_says_so(monkeypatch, caplog):
+    """An editable install made before a group existed still finds the built-ins its pyproject.toml declares."""
+    import t2vz_edit.spec.registry as registry
+    from t2vz_edit.engine.sampler import SCHEDULERS
+
+    real = registry.entry_points
+    monkeypatch.setattr(registry, "entry_points", lambda group: [ep for ep in real(group=group)
+                                                                 if ep.dist is None or ep.dist.name != "t2vz-edit"])
+    assert {"ddim", "euler_a", "lcm"} <= set(SCHEDULERS.names())
+    assert SCHEDULERS.load("dpmpp_2m").settings["algorithm_type"] == "dpmsolver++"
+    assert "reinstall" in caplog.text
+    monkeypatch.setattr(registry, "CHECKOUT_PYPROJECT", Path("/nonexistent/pyproject.toml"))
+    registry._declared_in_checkout.cache_clear()
+    monkeypatch.setattr(registry, "_declared_in_checkout", lambda group: ())
+    with pytest.raises(t2vz_edit.spec.errors.T2VZError, match="installed metadata of t2vz-edit predates its source"):
+        SCHEDULERS.names()
