@@ -207,7 +207,7 @@ class _Run:
                           generators=self._noise().step_generators(ids), on_step=hook, before_step=self._check,
                           report=lambda i: self._tick(n, len(timesteps)))
         if not torch.isfinite(latents).all():
-            raise ModelError(f"dtype {self.dtype}: the denoised latents hold NaN/inf; use --dtype float32 or bfloat16")
+            raise ModelError(non_finite_message(self.dtype))
         latents, chunk = (latents[1:] if with_anchor else latents), max(1, self.spec.chunk_size)
         for lo in range(0, n, chunk):
             yield vae.decode(self.parts, latents[lo:lo + chunk], chunk)
@@ -253,6 +253,15 @@ class _Run:
         x_t1 = denoise(eps, x, scheduler, self.timesteps[:i1], **run)
         x_t0 = denoise(eps, x_t1, scheduler, self.timesteps[i1:i0], **run)
         return x_t1, x_t0
+
+
+def non_finite_message(dtype: torch.dtype) -> str:
+    """Why the denoised latents went NaN/inf and what to change: the dtype only when it can be the cause."""
+    name = str(dtype).replace("torch.", "")
+    if dtype in (torch.float16, torch.bfloat16):
+        return f"the denoised latents hold NaN/inf in {name}; rerun with --dtype float32"
+    return (f"the denoised latents hold NaN/inf although the dtype is already {name}; the model or a LoRA "
+            "holds broken weights, or --lora's scale is too high — try another checkpoint or a lower LoRA scale")
 
 
 def _select(cond: Conditions, idx: list[int]) -> Conditions:

@@ -16,7 +16,7 @@ import torch
 from t2vz_edit.engine.draft import apply_draft
 from t2vz_edit.engine.models.checkpoint import read_json
 from t2vz_edit.engine.models.device import auto_cpu_dtype, resolve_device_dtype, vae_dtype
-from t2vz_edit.engine.models.lora import apply_loras
+from t2vz_edit.engine.models.lora import apply_loras, read_loras
 from t2vz_edit.engine.models.single_file import load_controlnet_file, load_single_file
 from t2vz_edit.engine.models.store import resolve_path
 from t2vz_edit.engine.parts import EngineParts
@@ -106,6 +106,7 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
     else:
         base, mode = str(spec), None
     dev, compute = resolve_device_dtype(device or "auto", dtype or "auto")
+    lora_layers = read_loras(loras)  # a broken LoRA file fails before the (slow) base model loads
     parts = load_base(base, config_dir=config_dir)
     choice = f"{str(compute).replace('torch.', '')} (--dtype {dtype})" if (dtype or "auto") != "auto" else \
         f"auto: {str(compute).replace('torch.', '')} on {dev.type}"
@@ -115,8 +116,8 @@ def load_parts(spec: EditSpec | str, *, device: str | None = None, dtype: str | 
     nets = {kind: load_controlnet(src) for kind, src in (controls or {}).items()}
     for kind, net in nets.items():
         _check_fits(parts["unet"], net, kind)
-    if loras:
-        apply_loras({"unet": parts["unet"], "text_encoder": parts["text_encoder"]}, loras)
+    if lora_layers:
+        apply_loras({"unet": parts["unet"], "text_encoder": parts["text_encoder"]}, lora_layers)
     draft_vae = apply_draft(parts, spec) if isinstance(spec, EditSpec) and spec.draft else None
     for module in (parts["unet"], parts["text_encoder"], *nets.values()):
         _move(module, dev, compute)

@@ -14,6 +14,7 @@ Scale 0 leaves the weights untouched.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +77,34 @@ def read_lora(path: Path) -> list[LoraLayer]:
     if not layers or incomplete:
         raise ModelError(f"not a usable LoRA file ({'no layers' if not layers else 'half a layer: ' + incomplete[0]})",
                          path=path)
+    for layer in layers.values():
+        check_layer(layer, path)
     return list(layers.values())
+
+
+def check_layer(layer: LoraLayer, path: Path) -> None:
+    """One line naming the file when a layer's factors cannot be a low-rank update or hold NaN/inf.
+
+    up (out, r[,1,1]) @ down (r, in[,k,k]) needs the same rank r on both sides (a file stitched
+    from two LoRAs of different ranks fails here instead of as a matrix-multiply error).
+    """
+    down, up = layer.down, layer.up
+    if down.dim() not in (2, 4) or up.dim() not in (2, 4):
+        raise ModelError(f"LoRA layer {layer.module} has up {tuple(up.shape)} and down {tuple(down.shape)}; "
+                         "expected 2-D (linear) or 4-D (conv) factors — the file is damaged, export it again",
+                         path=path)
+    if up.shape[1] != down.shape[0]:
+        raise ModelError(f"LoRA layer {layer.module} mixes ranks: up {tuple(up.shape)} has rank {up.shape[1]}, "
+                         f"down {tuple(down.shape)} has rank {down.shape[0]}; the file is damaged or merged from "
+                         "LoRAs of different ranks — export it again or drop this --lora", path=path)
+    for name, tensor in (("up", up), ("down", down)):
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ModelError(f"LoRA layer {layer.module} {name} holds {bad} NaN/inf values; the file is broken "
+                             "(an overflowed half-precision export?) — export it again or drop this --lora", path=path)
+    if layer.alpha is not None and not math.isfinite(layer.alpha):
+        raise ModelError(f"LoRA layer {layer.module} has alpha {layer.alpha}; export it again or drop this --lora",
+                         path=path)
 
 
 def _set(layer: LoraLayer, which: str, value: torch.Tensor) -> None:
@@ -108,9 +136,13 @@ def _module_table(model: torch.nn.Module, kohya_prefix: str) -> dict[str, torch.
 
 
 @torch.no_grad()
-def fuse_lora(models: dict[str, torch.nn.Module], path: Path, scale: float) -> int:
-    """Add ``scale`` × the LoRA at ``path`` into ``models`` ({'unet': …, 'text_encoder': …}); returns layers fused."""
-    layers = read_lora(Path(path))
+def fuse_lora(models: dict[str, torch.nn.Module], path: Path, scale: float,
+              layers: list[LoraLayer] | None = None) -> int:
+    """Add ``scale`` × the LoRA at ``path`` into ``models`` ({'unet': …, 'text_encoder': …}); returns layers fused.
+
+    ``layers``: the file as :func:`read_lora` already read it (else it is read here).
+    """
+    layers = read_lora(Path(path)) if layers is None else layers
     if scale == 0:
         return 0
     tables = {t: _module_table(m, t) for t, m in models.items()}
@@ -122,19 +154,31 @@ def fuse_lora(models: dict[str, torch.nn.Module], path: Path, scale: float) -> i
             raise ModelError(f"LoRA layer {layer.target}.{layer.module} has no matching layer in the model; "
                              "is it a LoRA for the SD1.5 family?", path=path)
         up, down = layer.up.float().flatten(1), layer.down.float().flatten(1)
+        expected = (module.weight.shape[0], module.weight[0].numel())  # (out, in·k·k)
+        if (up.shape[0], down.shape[1]) != expected:  # same element count is not enough: (in, out) is refused too
+            raise ModelError(f"LoRA layer {layer.module} makes an update of shape {(up.shape[0], down.shape[1])} but "
+                             f"the model's layer is {tuple(module.weight.shape)}; it was trained for another base "
+                             "architecture (or its factors are transposed) — use a LoRA for this model", path=path)
         delta = up @ down  # (out, in·k·k)
-        if delta.numel() != module.weight.numel():
-            raise ModelError(f"LoRA layer {layer.module} has shape {tuple(delta.shape)} but the model's is "
-                             f"{tuple(module.weight.shape)}; it was trained for another base architecture", path=path)
         update = (scale * layer.factor) * delta.reshape(module.weight.shape)
         module.weight.add_(update.to(device=module.weight.device, dtype=module.weight.dtype))
         fused += 1
     return fused
 
 
+def read_loras(loras: Iterable) -> list[tuple[Path, float, list[LoraLayer]]]:
+    """Read and check every ``LoraSpec`` (path, scale) before any model loads: (path, scale, layers) each."""
+    out = []
+    for spec in loras:
+        path = Path(spec.path).expanduser()
+        out.append((path, float(spec.scale), read_lora(path)))
+    return out
+
+
 def apply_loras(models: dict[str, torch.nn.Module], loras: Iterable) -> int:
-    """Fuse every ``LoraSpec`` (path, scale) in order; returns the number of layers changed."""
-    return sum(fuse_lora(models, Path(spec.path).expanduser(), float(spec.scale)) for spec in loras)
+    """Fuse every ``LoraSpec`` (or :func:`read_loras` item) in order; returns the number of layers changed."""
+    read = [item if isinstance(item, tuple) else read_loras([item])[0] for item in loras]
+    return sum(fuse_lora(models, path, scale, layers) for path, scale, layers in read)
 
 
-__all__ = ["read_lora", "fuse_lora", "apply_loras", "LoraLayer"]
+__all__ = ["read_lora", "read_loras", "check_layer", "fuse_lora", "apply_loras", "LoraLayer"]
