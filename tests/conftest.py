@@ -31,3 +31,31 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     return {"sd": save_tiny_pipeline(root / "sd", "sd"),
             "instruct": save_tiny_pipeline(root / "instruct", "instruct"),
             "controlnet": save_tiny_controlnet(root / "controlnet")}
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """``small_disk(size)`` → an empty folder on its own tmpfs of ``size`` (e.g. "160k"): a real full disk.
+
+    Needs root (mount); skipped elsewhere. Unmounted when the test ends.
+    """
+    import shutil
+    import subprocess
+
+    mounted = []
+
+    def make(size: str) -> Path:
+        if os.geteuid() != 0 or not shutil.which("mount"):
+            pytest.skip("a size-limited tmpfs needs root and mount")
+        folder = tmp_path / f"disk-{size}"
+        folder.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -135,6 +135,10 @@ def main(argv: list[str] | None = None) -> None:
     except T2VZError as exc:
         _fail(str(exc), exc.exit_code, as_json)
     except Exception as exc:  # an unexpected failure: still one line unless --debug
+        from t2vz_edit.media.atomic import disk_full_error, is_disk_full
+
+        if is_disk_full(exc):  # a full disk anywhere (cache, store): name its folder, not a hidden temp file
+            _fail(str(disk_full_error(getattr(exc, "filename", None), exc, role="folder")), 1, as_json)
         _fail(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug for the traceback)",
               1, as_json)
     finally:

@@ -22,8 +22,9 @@ import shutil
 import uuid
 from pathlib import Path
 
-from t2vz_edit.spec.errors import OutputError
+from t2vz_edit.spec.errors import DiskFullError, OutputError, T2VZError
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # the folder's file system (or the user's quota) is full
 _TEMP = re.compile(r"^\..*\.t2vz-(partial|old)-(\d+)-[0-9a-f]{8}[^/]*$")
 _LOCK = ".t2vz-lock"
 _held: dict[str, tuple[int, Path]] = {}  # absolute output → (lock fd, lock path) held by this process
@@ -57,6 +58,14 @@ def foreign_files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not (mine.match(p.name) and p.is_file() and not p.is_symlink()))
 
 
+def check_output_name(out) -> Path:
+    """``out`` as a Path, or :class:`OutputError` when its last part is no name at all (``.``, ``..``, ``/``)."""
+    out = Path(out)
+    if out.name in ("", ".", ".."):
+        raise OutputError("is not a new file or folder name; give one such as shot_v2", path=out)
+    return out
+
+
 def check_output_path(out, inputs=(), overwrite: bool = False, *, folder: bool = False, companions=()) -> Path:
     """Refuse an output that is (or holds, or is beside as a companion) an input, exists without
     ``overwrite``, is the wrong kind of thing, or sits in an unwritable folder; then claim it.
@@ -65,9 +74,7 @@ def check_output_path(out, inputs=(), overwrite: bool = False, *, folder: bool =
     (its sidecar), held to the same rules. Creates missing parent folders, removes stale
     partials of dead runs there, and claims ``out`` for this process (see :func:`claim`).
     """
-    out = Path(out)
-    if out.name in ("", ".", ".."):
-        raise OutputError("is not a new file or folder name; give one such as shot_v2", path=out)
+    out = check_output_name(out)
     inputs = [Path(i) for i in inputs if i is not None]
     _check_not_input(out, inputs, folder)
     _check_kind(out, folder, overwrite)
@@ -127,6 +134,44 @@ def _writable_parent(out: Path) -> Path:
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"the output folder {folder} is not writable; choose a writable folder", path=out)
     return folder
+
+
+# ---- a full disk -------------------------------------------------------------------------------
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an OSError or PyAV error whose errno says the disk or quota is full."""
+    return not isinstance(exc, T2VZError) and getattr(exc, "errno", None) in DISK_FULL
+
+
+def disk_full_error(out, exc: BaseException, role: str = "output folder") -> DiskFullError:
+    """One line naming the output's folder (never the hidden temporary file that was being written).
+
+    ``out``: the output being written, or any file in the folder (``None``: the folder is unknown).
+    """
+    reason = getattr(exc, "strerror", None) or "No space left on device"
+    if out is None:
+        return DiskFullError(f"a disk is full ({reason}); free space on the disk of the output, the cache "
+                             "(T2VZ_CACHE) or the model store and rerun — nothing was written")
+    out = Path(out)
+    folder = Path(os.path.abspath(out.parent))
+    what = "" if out.name.startswith(".") else f" while writing {out.name}"  # temporaries are hidden: not named
+    hint = "write elsewhere with -o" if role == "output folder" else "rerun"
+    return DiskFullError(f"the {role}'s disk is full ({reason}){what}; free space there or {hint} — nothing was "
+                         "written", path=folder)
+
+
+class disk_full_named:  # noqa: N801 - used as a context manager: ``with disk_full_named(out): ...``
+    """Re-raise a disk-full OSError inside the block as :func:`disk_full_error` for ``out``."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is not None and is_disk_full(exc):
+            raise disk_full_error(self.out, exc) from exc
+        return False
 
 
 # ---- claims ------------------------------------------------------------------------------------

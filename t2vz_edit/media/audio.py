@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import av
 
+from t2vz_edit.media.atomic import DISK_FULL
 from t2vz_edit.spec.errors import MediaError, UsageError
 
 log = logging.getLogger("t2vz_edit.media")
@@ -218,6 +219,8 @@ class AudioPassthrough:
                     return
                 self.output.mux(self.tracks[packet.stream.index].handle(packet))
         except av.FFmpegError as exc:
+            if getattr(exc, "errno", None) in DISK_FULL:  # writing failed, not reading: the renderer names the folder
+                raise
             raise MediaError(f"audio could not be copied ({exc.strerror or exc}); the audio track is corrupt — "
                              "re-export the clip", path=self.info.path) from exc
 

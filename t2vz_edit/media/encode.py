@@ -77,8 +77,10 @@ MAX_SIDE = 8192
 def _output_size(info, size, codec: str) -> tuple[int, int]:
     width, height = size or (info.display_width, info.display_height)
     what = f"--size {width}x{height}" if size else f"{info.path}: the display size {width}x{height}"
-    if width < 2 or height < 2:
-        raise UsageError(f"{what} is too small; use at least 2x2" + ("" if size else " (pass --size)"))
+    if width < 2 or height < 2:  # a clip this small was not made smaller by any option: say how to scale it up
+        raise UsageError(f"{what} is too small; use at least 2x2" if size else
+                         f"{what} is too small to render (sides of at least 2 px); make a larger copy first, e.g. "
+                         f"`t2vz-edit trim {info.path} --size 64x64 -o larger.mov`")
     if width > MAX_SIDE or height > MAX_SIDE:
         raise UsageError(f"{what} is too large; sides up to {MAX_SIDE} px (the encoders' and memory's limit)"
                          + ("" if size else " — pass a smaller --size"))
@@ -138,6 +140,7 @@ class Render:
 
     # ---- setup ----------------------------------------------------------------------------
     def __enter__(self) -> "Render":
+        atomic.check_output_name(self.out)  # before its sidecar's name is derived from it
         atomic.check_output_path(self.out, self.inputs, self.overwrite, folder=self.codec in SEQUENCES,
                                  companions=(sidecar_path(self.out),))
         self.temp = atomic.temp_path_for(self.out)
@@ -203,11 +206,12 @@ class Render:
         if self.written + len(frames) > self.range.count:
             raise UsageError(f"render {self.out}: {self.written + len(frames)} frames written but the range has "
                              f"{self.range.count}")
-        for rgb in frames:
-            self._write_one(rgb)
-            self.written += 1
-        if self.audio is not None:
-            self.audio.push_until(self._source_sec(self.range.start + self.written))
+        with atomic.disk_full_named(self.out):
+            for rgb in frames:
+                self._write_one(rgb)
+                self.written += 1
+            if self.audio is not None:
+                self.audio.push_until(self._source_sec(self.range.start + self.written))
         self.report("encode", self.written, self.range.count)
 
     def _write_one(self, rgb: np.ndarray) -> None:
@@ -234,7 +238,8 @@ class Render:
             if self.written != self.range.count:
                 raise UsageError(f"render {self.out}: got {self.written} frames but the range has "
                                  f"{self.range.count}; nothing was written")
-            self._finish()
+            with atomic.disk_full_named(self.out):
+                self._finish()
         except BaseException:
             self._discard()
             raise
@@ -247,7 +252,9 @@ class Render:
             if self.audio is not None:
                 self.audio.finish()
         except av.FFmpegError as exc:
-            raise MediaError(f"encoding failed ({exc.strerror or exc}); check free disk space", path=self.out) from exc
+            if atomic.is_disk_full(exc):
+                raise
+            raise MediaError(f"encoding failed ({exc.strerror or exc})", path=self.out) from exc
         self._close()
         sidecar = write_sidecar(self.out, self._sidecar(), overwrite=self.overwrite)
         try:

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from t2vz_edit.media.atomic import check_output_path, commit, release, remove_quietly, temp_path_for
+from t2vz_edit.media.atomic import (check_output_path, commit, disk_full_named, release, remove_quietly,
+                                    temp_path_for)
 from t2vz_edit.media.encode import open_render
 from t2vz_edit.media.ranges import FrameRange
 from t2vz_edit.media.sidecar import sidecar_path, write_sidecar
@@ -61,8 +62,9 @@ class PreviewWriter:
         try:
             with writer._video:
                 yield writer
-            writer._stage_sheet()
-            writer._publish()
+            with disk_full_named(writer.sheet_path):
+                writer._stage_sheet()
+                writer._publish()
         except BaseException:
             writer._discard()
             raise

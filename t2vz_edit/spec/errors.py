@@ -50,6 +50,10 @@ class MediaError(T2VZError, OSError):
     """A media file is corrupt, truncated, unsupported or has nothing to decode."""
 
 
+class DiskFullError(T2VZError, OSError):
+    """The disk (or quota) of an output folder filled up while writing; names the folder, not a temp file."""
+
+
 class ModelError(T2VZError, OSError):
     """A model cannot be found or loaded (offline and absent, wrong format, unsafe pickle)."""
 

@@ -96,6 +96,11 @@ def _read_toml(path: Path) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"not valid TOML ({exc}); fix the syntax", path=path) from None
+    except UnicodeDecodeError:
+        raise PresetError("is not a text file (not UTF-8 TOML); give a preset .toml written as text "
+                          "(see `t2vz-edit presets list` for the shipped ones)", path=path) from None
+    except OSError as exc:
+        raise PresetError(f"cannot be read ({exc.strerror or exc}); check the file's permissions", path=path) from None
 
 
 def _meta(table: object, path: Path, source: str) -> PresetMeta:
