@@ -59,6 +59,7 @@ def generate(
     from t2vz_edit.pipeline.provenance import model_identity, render_provenance
     from t2vz_edit.pipeline.restyle import compute_record
     from t2vz_edit.media import atomic
+    from t2vz_edit.media.sidecar import sidecar_path
     from t2vz_edit.pipeline.spec_builder import build_spec
 
     size = opts.frame_size()
@@ -70,7 +71,7 @@ def generate(
         output = output.with_name(f"{output.stem}.draft{output.suffix}")  # a draft says so in its name
     if output.suffix.lower() not in SUFFIXES:  # fail before the render, not after
         raise UsageError(f"{output}: generate writes H.264 into {', '.join(SUFFIXES)}; change the extension")
-    atomic.check_output_path(output, overwrite=opts.overwrite)
+    atomic.check_output_path(output, overwrite=opts.overwrite, companions=(sidecar_path(output),))
     parts = _parts(spec, tiny)
     compute = compute_record(parts)
     with progress_display(progress) as display:

@@ -121,3 +121,13 @@ def _run_ok(capsys, *argv) -> bool:
     err = capsys.readouterr().err
     assert exc.value.code == 0, err
     return True
+
+
+def test_generate_keeps_a_users_file_at_its_sidecar_path(tmp_path, capsys, no_load):
+    """Issue 16 item 2 for generate too: ``g.mp4.json`` that exists is refused up front, not replaced."""
+    notes = tmp_path / "g.mp4.json"
+    notes.write_text("my notes")
+    code, err = _run(capsys, "generate", "a horse", "--tiny", "--steps", "50", "--frames", "2", "--size", "64",
+                     "-o", tmp_path / "g.mp4")
+    assert code == 2 and "g.mp4.json already exists" in err, err
+    assert notes.read_text() == "my notes" and _listing(tmp_path) == ["g.mp4.json"]
