@@ -295,17 +295,19 @@ class Render:
 
 
 def _image_frame(rgb: np.ndarray, pix_fmt: str, width: int, height: int) -> av.VideoFrame:
-    """One image of a sequence: PNG takes integer RGB; EXR float R'G'B' in 0..1 (code value / max).
-    The float values are made here from the integers at their own depth: swscale's rgb24→rgb48
-    and integer→float paths are off by up to one 8-bit level."""
-    if pix_fmt != "gbrpf32le":
-        return colour.rgb_to_frame(rgb, pix_fmt, width, height)
-    if rgb.shape[:2] != (height, width):  # scaled by swscale at the frames' own depth
+    """One image of a sequence: integer RGB for PNG, float R'G'B' in 0..1 (code value / max) for EXR.
+    Scaled by swscale at the frames' own depth, then widened here, exactly: swscale's rgb24→rgb48
+    and integer→float paths are off by up to one 8-bit level (284 of 65535)."""
+    if rgb.shape[:2] != (height, width):
         rgb = colour.rgb_to_frame(rgb, "rgb48le" if rgb.dtype == np.uint16 else "rgb24", width, height).to_ndarray()
-    peak = 65535.0 if rgb.dtype == np.uint16 else 255.0
-    # rounded to the nearest half here: FFmpeg's float→half truncates (off by up to one half step)
-    half = (np.asarray(rgb, np.float32) / peak).astype(np.float16).astype(np.float32)
-    return av.VideoFrame.from_ndarray(np.ascontiguousarray(half), format="gbrpf32le")
+    if pix_fmt == "gbrpf32le":
+        peak = 65535.0 if rgb.dtype == np.uint16 else 255.0
+        # rounded to the nearest half here: FFmpeg's float→half truncates (off by up to one half step)
+        half = (np.asarray(rgb, np.float32) / peak).astype(np.float16).astype(np.float32)
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(half), format="gbrpf32le")
+    if pix_fmt.startswith("rgb48") and rgb.dtype == np.uint8:
+        rgb = rgb.astype(np.uint16) * 257  # 8-bit v → 16-bit v·257 (255 → 65535)
+    return colour.rgb_to_frame(rgb, pix_fmt, width, height)
 
 
 def open_render(out_path, info, frame_range: FrameRange, *, codec: str = "h264", crf: int = 18, size=None,

@@ -128,3 +128,14 @@ def test_exr_without_overwrite_keeps_an_existing_folder(small_clip, tmp_path):
     with pytest.raises(OutputError, match="already exists"):
         _trim(probe(small_clip), folder, "exr", FrameRange(0, 4))
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_png16_of_an_8_bit_source_is_exactly_the_8_bit_values_widened(small_clip, tmp_path):
+    """v → v·257, as every 16-bit tool reads 8-bit data (swscale's rgb24→rgb48 was off by up to 284)."""
+    info = probe(small_clip)
+    folder = _trim(info, tmp_path / "p16", codec="png16", span=FrameRange(0, 4))
+    frames = np.concatenate([c.frames for c in iter_chunks(info, FrameRange(0, 4))])
+    for path, want in zip(sorted(folder.glob("*.png")), frames):
+        with av.open(str(path)) as container:
+            got = next(container.decode(video=0)).to_ndarray()
+        assert got.dtype == np.uint16 and np.array_equal(got, want.astype(np.uint16) * 257)
