@@ -238,9 +238,23 @@ def restyle_clip_under_playhead(resolve, track_index=1, preset=None, instruction
     return done["output"], job.place(done["output"])[0]
 
 
-def restyle_timeline(resolve, selection=("--all",), preset=None, instruction=None, folder=None, extra=(),
-                     cli=None, on_progress=None):
-    """Export the timeline as OTIO, run ``t2vz-edit timeline restyle``, import the result as a new timeline."""
+class TimelineJob(object):
+    """One whole-timeline run: the exported OTIO, the CLI arguments and the timeline it will write."""
+
+    def __init__(self, session, name, args, output):
+        self.session, self.name, self.args, self.output = session, name, args, output
+
+    def place(self, written):
+        """Import the written OTIO as "<name> (t2vz)" and open it; returns (its name, message)."""
+        new_name = self.name + " (t2vz)"
+        imported = check(self.session.media_pool.ImportTimelineFromFile(written, {"timelineName": new_name}),
+                         "import the restyled timeline {}".format(written))
+        check(self.session.project.SetCurrentTimeline(imported), "open the restyled timeline")
+        return new_name, "opened the restyled timeline {}".format(new_name)
+
+
+def plan_timeline_job(resolve, selection=("--all",), preset=None, instruction=None, folder=None, extra=()):
+    """Export the current timeline as OTIO and build the ``t2vz-edit timeline restyle`` arguments."""
     session = Session(resolve)
     name = check(session.timeline.GetName(), "read the timeline name")
     folder = folder or os.path.join(os.path.expanduser("~"), "t2vz_renders")
@@ -251,8 +265,14 @@ def restyle_timeline(resolve, selection=("--all",), preset=None, instruction=Non
     output = unused_path(folder, "{}.t2vz.otio".format(name.replace(os.sep, "_")))
     args = ["timeline", "restyle", exported, "-o", output] + list(selection)
     args += ["--instruction", instruction] if instruction else (["--preset", preset] if preset else [])
-    done = run_action(args + list(extra), on_progress=on_progress, cli=cli)
-    imported = check(session.media_pool.ImportTimelineFromFile(done["output"], {"timelineName": name + " (t2vz)"}),
-                     "import the restyled timeline {}".format(done["output"]))
-    check(session.project.SetCurrentTimeline(imported), "open the restyled timeline")
+    return TimelineJob(session, name, args + list(extra), output)
+
+
+def restyle_timeline(resolve, selection=("--all",), preset=None, instruction=None, folder=None, extra=(),
+                     cli=None, on_progress=None):
+    """Export the timeline as OTIO, run ``t2vz-edit timeline restyle`` (waiting), import the result as a new
+    timeline; returns the written OTIO's path."""
+    job = plan_timeline_job(resolve, selection, preset, instruction, folder, extra)
+    done = run_action(job.args, on_progress=on_progress, cli=cli)
+    job.place(done["output"])
     return done["output"]

@@ -11,8 +11,13 @@ everything it was writing; nothing is added to the timeline. No handler here eve
 
 Standard library only, Python 3.6 compatible.
 """
-from t2vz_action import ActionFailed
-from t2vz_protocol import ProgressState
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the shared plugins/ modules
+from t2vz_action import ActionFailed, ActionProcess  # noqa: E402
+from t2vz_protocol import ProgressState  # noqa: E402
+from t2vz_resolve import ResolveError  # noqa: E402
 
 WINDOW_ID = "t2vzRestyle"
 TIMER_ID = "t2vzPoll"
@@ -119,3 +124,19 @@ class ProgressWindow(object):
             self.items["Status"].Text = text
         if self.items["Bar"].Value != value:
             self.items["Bar"].Value = value
+
+
+def run_job_in_window(fusion, bmd, job, title, cli=None):
+    """Start ``job.args`` in the background behind a progress window; ``job.place(path)`` → (where, message)
+    puts the result into Resolve. True when it was placed; the outcome is also printed to the Console."""
+    process = ActionProcess(job.args, cli=cli, outputs=[job.output])
+    try:
+        ui = fusion.UIManager
+        window = ProgressWindow(ui, bmd.UIDispatcher(ui), title, process, lambda done: job.place(done["output"])[1],
+                                error_types=(ActionFailed, ResolveError))
+    except BaseException:
+        process.cancel()  # no window to follow it: stop the CLI rather than leave it running
+        raise
+    state = window.run()
+    print("t2vz-edit: {}".format(window.message))
+    return state == "placed"

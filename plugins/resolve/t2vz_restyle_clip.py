@@ -16,10 +16,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from t2vz_resolve import ResolveError, plan_clip_job  # noqa: E402
-from t2vz_resolve_window import ProgressWindow  # noqa: E402
+from t2vz_resolve_window import run_job_in_window  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from t2vz_action import ActionFailed, ActionProcess, run_action  # noqa: E402
+from t2vz_action import ActionFailed, run_action  # noqa: E402
 
 PLACES = ("track", "take")
 
@@ -41,30 +41,15 @@ def settings_from_env(environ=None):
             "extra": shlex.split(env.get("T2VZ_EXTRA_ARGS", ""))}
 
 
-def restyle_in_window(fusion, bmd, job, cli=None):
-    """Run the CLI in the background behind a progress window; True when the render was placed."""
-    process = ActionProcess(job.args, cli=cli, outputs=[job.output])
-    title = "{} of {}: {}".format("take" if job.as_take else "new track", job.plan["name"],
-                                  os.path.basename(job.output))
-    try:
-        ui = fusion.UIManager
-        window = ProgressWindow(ui, bmd.UIDispatcher(ui), title, process,
-                                lambda done: job.place(done["output"])[1], error_types=(ActionFailed, ResolveError))
-    except BaseException:
-        process.cancel()  # no window to follow it: stop the CLI rather than leave it running
-        raise
-    state = window.run()
-    print("t2vz-edit: {}".format(window.message))  # the Console keeps a record
-    return state == "placed"
-
-
 def main(resolve, fusion=None, bmd=None, renderer="restyle", cli=None):
     """The menu action. Without ``fusion``/``bmd`` (run from outside Resolve's Scripts menu) it waits for
     the render and prints progress on the console."""
     try:
         job = plan_clip_job(resolve, renderer=renderer, **settings_from_env())
         if fusion is not None and bmd is not None:
-            return restyle_in_window(fusion, bmd, job, cli)
+            title = "{} of {}: {}".format("take" if job.as_take else "new track", job.plan["name"],
+                                          os.path.basename(job.output))
+            return run_job_in_window(fusion, bmd, job, title, cli)
         done = run_action(job.args, cli=cli, on_progress=lambda stage, done, total: print(
             "t2vz-edit {}: {}/{}".format(stage, done, total)))
         print("t2vz-edit: {}".format(job.place(done["output"])[1]))

@@ -42,7 +42,7 @@ def clip(tmp_path_factory) -> Path:
     from t2vz_edit.media.synth import make_clip
 
     path = tmp_path_factory.mktemp("resolve-window") / "C001.mov"
-    make_clip(path, frames=48, width=96, height=64, rate=Fraction(24))
+    make_clip(path, frames=48, width=96, height=64, rate=Fraction(24), timecode="10:00:00:00")  # as _export_otio reads it
     return path
 
 
@@ -131,3 +131,24 @@ def test_window_adds_the_render_as_a_take(clip, tmp_path, monkeypatch):
     assert ok is True and items["Status"].Text == "added C001.trim.f4-36.mov as take 2 of C001.mov"
     assert [(t["startFrame"], t["endFrame"]) for t in item.takes] == [(8, 31), (4, 27)] and item.selected_take == 2
     assert len(timeline.tracks) == 1
+
+
+def test_whole_timeline_action_runs_behind_the_window(clip, tmp_path, monkeypatch):
+    import opentimelineio as otio
+    import t2vz_restyle_timeline
+    from test_resolve_fake import _export_otio
+
+    timeline, item, resolve = _edit(clip)
+    timeline.exporter = _export_otio
+    resolve.project.media_pool.importer = lambda path, options: FakeTimeline(
+        Recorder(), options["timelineName"], 24) if otio.adapters.read_from_file(path) else None
+    monkeypatch.setenv("T2VZ_SELECT", "all")
+    monkeypatch.setenv("T2VZ_PRESET", "watercolor")
+    monkeypatch.setenv("T2VZ_EXTRA_ARGS", "--renderer trim")
+    monkeypatch.setenv("T2VZ_RENDER_FOLDER", str(tmp_path / "rt"))
+    bmd = FakeBmd(user=User(), max_sec=240)
+    assert t2vz_restyle_timeline.main(resolve, FakeFusion(), bmd, cli=CLI) is True
+    (dispatcher,) = bmd.dispatchers
+    items = dispatcher.windows[0].GetItems()
+    assert items["Status"].Text == "opened the restyled timeline Edit 1 (t2vz)"
+    assert resolve.project.timeline.name == "Edit 1 (t2vz)" and max(dispatcher.handler_sec) < HANDLER_LIMIT_SEC
