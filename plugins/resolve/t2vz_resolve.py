@@ -86,7 +86,7 @@ def shot_plan(item, timeline_rate, handles):
     take, the clip it was cut from, over that take's extents (GetTakeByIndex: source frames,
     end inclusive), never from the take on show, which may be a render.
     """
-    name = item.GetName()
+    name = check(item.GetName(), "read the clip's name")
     if item.GetTakesCount():
         take = check(item.GetTakeByIndex(1), "read take 1 of {}".format(name))
         media = check(take.get("mediaPoolItem"), "find the media of take 1 of {}".format(name))
@@ -98,10 +98,13 @@ def shot_plan(item, timeline_rate, handles):
     if item.GetTakesCount():
         used = SourceRange(int(take["startFrame"]), int(take["endFrame"]) + 1)
     else:
-        used = used_source_range(item.GetLeftOffset(), item.GetDuration(), clip_rate, timeline_rate)
-    return {"source": path, "clip_rate": clip_rate, "used": used, "record_frame": item.GetStart(),
+        used = used_source_range(check(item.GetLeftOffset(), "read the left offset of {}".format(name)),
+                                 check(item.GetDuration(), "read the duration of {}".format(name)),
+                                 clip_rate, timeline_rate)
+    return {"source": path, "clip_rate": clip_rate, "used": used,
+            "record_frame": check(item.GetStart(), "read the record frame of {}".format(name)),
             "rendered": with_handles(used, handles, media_frames), "name": name,
-            "duration": item.GetDuration()}
+            "duration": check(item.GetDuration(), "read the duration of {}".format(name))}
 
 
 def render_key(source, rendered, args):
@@ -121,6 +124,15 @@ def _used_in_render(plan):
     return head, head + used.stop - used.start - 1
 
 
+def _undone(error, undo):
+    """Re-raise ``error`` after a placement was rolled back; ``undo`` is [(result, what)]: a refused undo step
+    is named in the message rather than passed over."""
+    failed = [what for result, what in undo if result is None or result is False]
+    if failed:
+        raise ResolveError("{}; and could not {} (check the timeline)".format(error, ", ".join(failed)))
+    raise error
+
+
 def place_render(session, plan, render_path, key, tag):
     """Import the render and put its used frames on a new top video track at the clip's record frame."""
     media = _import_render(session, render_path)
@@ -136,11 +148,9 @@ def place_render(session, plan, render_path, key, tag):
         if placed.GetStart() != plan["record_frame"]:
             raise ResolveError("Resolve placed the render at frame {} instead of {}".format(
                 placed.GetStart(), plan["record_frame"]))
-    except ResolveError:
-        if track:
-            session.timeline.DeleteTrack("video", track)  # leave no empty track behind
-        session.media_pool.DeleteClips([media])
-        raise
+    except ResolveError as exc:
+        undo = [(session.timeline.DeleteTrack("video", track), "remove the new track V{}".format(track))] if track else []
+        _undone(exc, undo + [(session.media_pool.DeleteClips([media]), "remove the render from the media pool")])
     add_render_marker(session, plan, render_path, key, tag)
     return placed, track
 
@@ -159,13 +169,13 @@ def add_take(session, item, plan, render_path, key, tag):
         check(item.AddTake(media, first, last), "add {} as a take of {}".format(render_path, plan["name"]))
         added = check(item.GetTakesCount(), "count the takes of {}".format(plan["name"]))
         check(item.SelectTakeByIndex(added), "select take {} of {}".format(added, plan["name"]))
-    except ResolveError:
+    except ResolveError as exc:
+        undo = []
         if added:
-            item.DeleteTakeByIndex(added)
+            undo.append((item.DeleteTakeByIndex(added), "remove take {}".format(added)))
             if not takes_before:  # AddTake made it a take selector: back to a plain clip
-                item.FinalizeTake()
-        session.media_pool.DeleteClips([media])
-        raise
+                undo.append((item.FinalizeTake(), "turn {} back into a plain clip".format(plan["name"])))
+        _undone(exc, undo + [(session.media_pool.DeleteClips([media]), "remove the render from the media pool")])
     add_render_marker(session, plan, render_path, key, tag)
     return added
 
@@ -174,7 +184,7 @@ def add_render_marker(session, plan, render_path, key, tag):
     """A timeline marker over the clip whose custom data is the render key; the first free frame of the
     clip from its record frame, so a second render of the same shot gets its own marker."""
     markers = session.timeline.GetMarkers() or {}  # {} when there are none: not a failure
-    first = plan["record_frame"] - session.timeline.GetStartFrame()
+    first = plan["record_frame"] - check(session.timeline.GetStartFrame(), "read the timeline's start frame")
     free = [f for f in range(first, first + plan["duration"]) if f not in markers]
     if not free:
         raise ResolveError("every frame of {} already has a marker; the render {} is placed but has no "

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import types
 
 import bpy
 
@@ -98,14 +99,43 @@ def run_steps(scene, job_module, prefs, texts):
     return job, state
 
 
-def run_cancel(scene, job_module, prefs, texts):
-    job = job_module.start_job(scene, scene.t2vz, prefs, "")
-    deadline = time.time() + 300
-    while job.progress.stage != "denoise" and time.time() < deadline:  # cancel mid-render
-        time.sleep(0.05)
-        assert job_module.job_step(scene, job) == "RUNNING", job.error
-    texts.append(job.progress.text())
-    job_module.cancel_job(job)
+class OperatorStub(object):
+    """Stands in for the operator instance Blender would make: bpy has no event loop, so invoke() never
+    reaches modal(); the test calls the operator's own _start/modal/_finish with fake TIMER/ESC events."""
+
+    def __init__(self, cls):
+        self.cls, self._timer, self.reports = cls, None, []
+
+    def report(self, kind, message):
+        self.reports.append([sorted(kind)[0], message])
+
+    def _start(self, context):
+        return self.cls._start(self, context)
+
+    def _finish(self, context, job, state):
+        return self.cls._finish(self, context, job, state)
+
+    def modal(self, event_type):
+        return sorted(self.cls.modal(self, bpy.context, types.SimpleNamespace(type=event_type)))
+
+
+def run_cancel(scene, case, texts, result):
+    """Cancel through the operator: Esc mid-denoise, or the panel's Cancel button (t2vz.cancel) at once."""
+    ops = importlib.import_module(EXT + ".ops")
+    operator = OperatorStub(ops.T2VZ_OT_restyle_strip)
+    job = operator._start(bpy.context)
+    assert job is not None, operator.reports
+    if case["cancel_with"] == "esc":
+        deadline = time.time() + 300
+        while job.progress.stage != "denoise" and time.time() < deadline:  # cancel mid-render
+            time.sleep(0.05)
+            assert operator.modal("TIMER") == ["RUNNING_MODAL"], job.error
+        texts.append(job.progress.text())
+        result["modal"] = operator.modal("ESC")
+    else:
+        result["cancel_op"] = sorted(bpy.ops.t2vz.cancel())
+        result["modal"] = operator.modal("TIMER")  # the next timer tick sees the request
+    result["reports"], result["running_after"] = operator.reports, ops.running_job() is not None
     return job, "CANCELLED"
 
 
@@ -140,8 +170,10 @@ def run_case(case, config, prefs):
         result["operator"] = sorted(bpy.ops.t2vz.restyle_strip())
         job = None
     elif case["how"] == "cancel":
-        job, result["state"] = run_cancel(scene, job_module, prefs, texts)
-        result["output_exists"] = os.path.exists(job.output)
+        os.makedirs(config["render_folder"], exist_ok=True)
+        result["render_folder_before"] = sorted(os.listdir(config["render_folder"]))
+        job, result["state"] = run_cancel(scene, case, texts, result)
+        result["output_exists"], result["output"] = os.path.exists(job.output), job.output
         result["exit_code"] = job.process.returncode
     else:
         job, result["state"] = run_steps(scene, job_module, prefs, texts)

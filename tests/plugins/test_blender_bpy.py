@@ -6,7 +6,8 @@ in-point (channel 2, start 10, offset 7, 12 frames shown), its sound strip on ch
 way (5.0 only: the 4.2 wheel is compiled without Audaspace, so `new_sound` refuses every file),
 a colour strip on channel 3 over the used frames and one on channel 4 over the handles only), and restyles it:
 through the operator (trim renderer), through the operator's steps (trim renderer, 4 handles),
-with tiny random models (restyle renderer), and cancelled mid-render. Which render frame shows
+with tiny random models (restyle renderer), cancelled mid-render by Esc (the operator's modal step fed
+fake TIMER/ESC events: bpy never delivers real ones) and by the panel's Cancel button. Which render frame shows
 at the strip's first and last frame is read from Blender's own sequencer render.
 """
 from __future__ import annotations
@@ -50,8 +51,9 @@ def _cases(tiny_instruct: Path) -> list[dict]:
         dict(name="steps_trim_handles", how="steps", renderer="trim", handles=4, render_png=True),
         dict(name="steps_tiny", how="steps", renderer="restyle", handles=2, extra_args=tiny,
              instruction="make it a watercolor painting", render_png=True),
-        dict(name="cancel_tiny", how="cancel", renderer="restyle", handles=0, extra_args=tiny,
+        dict(name="cancel_tiny", how="cancel", cancel_with="esc", renderer="restyle", handles=0, extra_args=tiny,
              instruction="make it an oil painting"),
+        dict(name="cancel_button_trim", how="cancel", cancel_with="button", renderer="trim", handles=0),
     ]
 
 
@@ -141,18 +143,21 @@ def test_tiny_model_restyle_is_placed_like_the_source(blender_run, scene_clip):
     assert _shown_frame(case["pngs"]["first_render"], render)[0] == 2
 
 
-def test_cancel_mid_render_leaves_nothing(blender_run):
+def test_esc_mid_render_leaves_nothing(blender_run):
     case = blender_run["cancel_tiny"]
     assert case["state"] == "CANCELLED" and case["progress"][0].startswith("denoise"), case
+    assert case["modal"] == ["CANCELLED"] and case["running_after"] is False  # the operator's own Esc branch
+    assert case["reports"] == [["WARNING", "t2vz-edit: cancelled; nothing was written"]]
     assert case["exit_code"] == 130  # the CLI stopped mid-render (Cancelled), it did not finish
     assert case["added"] == [] and case["output_exists"] is False
     assert case["rendered"] == [7, 19, 0, 0]
     leftovers = [name for name in case["render_folder_files"] if "partial" in name or name.startswith(".")
                  or name.startswith("A001_shot.instruction.f7-19")]
-    assert leftovers == []
+    assert leftovers == [] and case["render_folder_files"] == case["render_folder_before"]
 
 
-@pytest.mark.parametrize("case_name", ["operator_trim", "steps_trim_handles", "steps_tiny", "cancel_tiny"])
+@pytest.mark.parametrize("case_name", ["operator_trim", "steps_trim_handles", "steps_tiny", "cancel_tiny",
+                                       "cancel_button_trim"])
 def test_sound_strip_is_left_alone(blender_run, scene_clip, case_name):
     sound = blender_run[case_name]["sound"]
     if "unavailable" in sound["before"]:  # 4.2.x wheel: no Audaspace, no sound strip can exist
@@ -163,3 +168,11 @@ def test_sound_strip_is_left_alone(blender_run, scene_clip, case_name):
         "SOUND", 1, 17, 12)  # cut like the movie strip
     assert before["samplerate"] == 48000 and Path(before["filepath"]).resolve() == scene_clip.resolve()
     assert sound["after"] == before  # channel, frame_start, offsets, durations, volume, mute: all unchanged
+
+
+def test_panel_cancel_button_stops_the_job_and_adds_nothing(blender_run):
+    case = blender_run["cancel_button_trim"]
+    assert case["cancel_op"] == ["FINISHED"] and case["modal"] == ["CANCELLED"] and case["running_after"] is False
+    assert case["added"] == [] and case["output_exists"] is False
+    assert case["render_folder_files"] == case["render_folder_before"]  # no file added, partial or whole
+    assert Path(case["output"]).name == "A001_shot.trim.f7-19_v2.mov"  # operator_trim holds the plain name

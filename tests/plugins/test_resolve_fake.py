@@ -230,3 +230,16 @@ def test_place_setting_is_checked():
     with pytest.raises(ValueError, match="T2VZ_PLACE='lane': use track or take"):
         t2vz_restyle_clip.settings_from_env({"T2VZ_PLACE": "lane"})
     assert t2vz_restyle_clip.settings_from_env({"T2VZ_PLACE": "take"})["as_take"] is True
+
+
+def test_a_refused_undo_is_named_in_the_error(clip_25):
+    timeline, first, second, resolve = _edit(clip_25)
+    timeline.playhead = START + 60
+    session = t2vz_resolve.Session(resolve)
+    plan = t2vz_resolve.shot_plan(session.clip_under_playhead(1), session.rate, 6)
+    first.refuse.add("SelectTakeByIndex")
+    resolve.project.media_pool.DeleteClips = lambda clips: False  # Resolve refuses the clean-up too
+    with pytest.raises(t2vz_resolve.ResolveError, match=r"could not select take 2 of B002_C003.mov; and could not "
+                                                        r"remove the render from the media pool \(check the timeline\)"):
+        t2vz_resolve.add_take(session, first, plan, str(clip_25), "k", "watercolor")
+    assert first.takes == []  # the undo steps that Resolve accepted did run
