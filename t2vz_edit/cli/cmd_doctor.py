@@ -28,7 +28,7 @@ def gather() -> dict:
     else:
         device = "cpu (float32; no GPU found)"
     codecs = {}
-    for name in ("h264", "libx264", "prores", "prores_ks", "aac", "pcm_s16le", "png"):
+    for name in ("h264", "libx264", "prores", "prores_ks", "aac", "pcm_s16le", "png", "exr"):
         try:
             c = av.codec.Codec(name, "w")
             codecs[name] = "encode" if c.is_encoder else "decode"

@@ -22,7 +22,7 @@ def test_doctor_reports_device_codecs_and_adapters():
     info = json.loads(r.stdout)
     assert info["device"].startswith(("cpu", "cuda", "mps"))
     assert info["ffmpeg codecs"]["libx264"] == "encode"
-    assert info["ffmpeg codecs"]["prores_ks"] == "encode"
+    assert info["ffmpeg codecs"]["prores_ks"] == info["ffmpeg codecs"]["exr"] == "encode"
     assert {"cmx_3600", "fcp_xml", "fcpx_xml", "AAF", "otio_json"} <= set(info["otio adapters"])
 
 

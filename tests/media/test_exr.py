@@ -139,3 +139,18 @@ def test_png16_of_an_8_bit_source_is_exactly_the_8_bit_values_widened(small_clip
         with av.open(str(path)) as container:
             got = next(container.decode(video=0)).to_ndarray()
         assert got.dtype == np.uint16 and np.array_equal(got, want.astype(np.uint16) * 257)
+
+
+def test_exr_frames_read_the_same_in_the_reference_openexr_library(hdr, tmp_path):
+    """What compositors (Nuke, Resolve, OIIO) read through: the ASWF OpenEXR library itself."""
+    import OpenEXR
+
+    folder = _trim(probe(hdr), tmp_path / "ref", span=FrameRange(0, 2))
+    for path in sorted(folder.glob("*.exr")):
+        with OpenEXR.File(str(path)) as image:
+            header, channels = image.header(), image.channels()
+            assert sorted(c.name for c in header["channels"]) == ["B", "G", "R"]
+            assert str(header["compression"]).endswith("ZIP_COMPRESSION")
+            rgb = channels["RGB"].pixels  # (H, W, 3) half float, R G B
+        assert rgb.dtype == np.float16 and rgb.shape == (72, 128, 3)
+        assert np.array_equal(rgb.astype(np.float32), read_exr(path))
