@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 
 from t2vz_edit.batch.instructions import BatchFile, BatchFileError, JobEntry
 from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
+from t2vz_edit.pipeline.tiny_models import is_tiny
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import T2VZError
 
@@ -42,10 +43,13 @@ class Plan:
         return [job.request for job in self.jobs]
 
 
-def plan_batch(batch: BatchFile, *, check_models: bool = True, overrides: dict | None = None) -> Plan:
+def plan_batch(batch: BatchFile, *, check_models: bool = True, overrides: dict | None = None,
+               offline: bool | None = None, tiny: bool = False) -> Plan:
     """Every job of ``batch`` as a request; raises BatchFileError listing every problem.
 
     ``overrides`` (settings given on the command line) apply to every job, over the file's own.
+    ``check_models``: local model files must exist, and offline (``offline`` or ``HF_HUB_OFFLINE``)
+    every hub model must be in the store. ``tiny``: every spec on tiny random-weight models (``--tiny``).
     """
     problems: list[str] = list(batch.problems)
     root, output = batch.root.resolve(), batch.output.resolve()
@@ -56,24 +60,39 @@ def plan_batch(batch: BatchFile, *, check_models: bool = True, overrides: dict |
     probes: dict[Path, object] = {}
     jobs: dict[str, PlannedJob] = {}
     for entry in batch.entries:
-        spec = _spec(entry, dict(entry.settings, **(overrides or {})), problems, check_models)
+        spec = _spec(entry, dict(entry.settings, **(overrides or {})), problems, check_models, tiny)
         for source in _sources(entry, root, output, problems):
             job = _job(batch, entry, spec, source, root, output, probes, problems)
             if job is not None:
                 jobs.setdefault(job.key, job)  # the same clip, range and spec twice renders once
+    if check_models and not problems:
+        problems += _missing_models([job.request.spec for job in jobs.values()], offline)
     if problems:
         raise BatchFileError(batch.path, problems)
     return Plan(batch, tuple(jobs.values()))
 
 
-def _spec(entry: JobEntry, settings: dict, problems: list[str], check_models: bool) -> EditSpec | None:
-    from t2vz_edit.pipeline.model_cache import check_models as check
+def _missing_models(specs: list[EditSpec], offline: bool | None) -> list[str]:
+    """Offline: one problem naming every missing model of the batch and the command that pulls them
+    (online, ``batch run`` fetches them before the first job)."""
+    from t2vz_edit.pipeline.model_plan import models_needed, offline_requested
+
+    if not specs or not offline_requested(offline):
+        return []
+    plan = models_needed(specs)
+    return [str(plan.offline_error())] if plan.missing else []
+
+
+def _spec(entry: JobEntry, settings: dict, problems: list[str], check_models: bool, tiny: bool) -> EditSpec | None:
+    from t2vz_edit.pipeline.model_plan import models_needed
     from t2vz_edit.pipeline.spec_builder import build_spec
+    from t2vz_edit.pipeline.tiny_models import tiny_spec
 
     try:
         spec = build_spec(settings.pop("preset", None), **settings)
+        spec = tiny_spec(spec) if tiny else spec
         if check_models:
-            check(spec)
+            models_needed([spec])  # local files (LoRAs, folders) must exist; hub ids are checked once, after
         return spec
     except T2VZError as exc:
         problems.append(f"{entry.where}: {exc}")
@@ -123,7 +142,7 @@ def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path,
     if spec is None:
         return None
     key = render_key(source, span.start, span.stop, spec, name=rel.as_posix())
-    out = render_path(output / rel.parent, rel.stem, source, key, draft=spec.draft)
+    out = render_path(output / rel.parent, rel.stem, source, key, draft=spec.draft, tiny=is_tiny(spec))
     if not out.parent.resolve().is_relative_to(output):
         problems.append(f"{entry.where}: render folder {out.parent} resolves outside output {output} "
                         "(a symlink?); remove the link")

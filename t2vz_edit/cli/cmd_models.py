@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Optional
 
 import typer
+
+from t2vz_edit.cli.progress_display import progress_display, progress_option
 
 models_app = typer.Typer(help="Fill and inspect the local model store (loading never downloads).",
                          no_args_is_help=True)
@@ -22,20 +26,69 @@ def human_size(size_bytes: int) -> str:
 
 @models_app.command("pull")
 def pull_cmd(
-    ids: list[str] = typer.Argument(..., help="Hub ids (org/name[@revision]) to download into the store."),
+    ids: Optional[list[str]] = typer.Argument(None, help="Hub ids org/name[@revision][:file,file] to download into "
+                                              "the store (the files after ':' are added to the default list)."),
     revision: str = typer.Option("", "--revision", help="Branch, tag or commit for every id (default: main)."),
-    include: list[str] = typer.Option([], "--include", help="Only files matching this pattern (repeatable); "
-                                      "default: diffusers configs and .safetensors weights."),
+    include: list[str] = typer.Option([], "--include", help="Also fetch files matching this pattern (repeatable); "
+                                      "added to the default list: diffusers configs and .safetensors weights."),
+    only: list[str] = typer.Option([], "--only", help="Fetch only files matching this pattern (repeatable), "
+                                   "instead of the default list, e.g. a tokenizer: --only '*.json' --only '*.txt'."),
     variant: str = typer.Option("", "--variant", help="Weight variant, e.g. fp16 (falls back to full weights)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="Every model this preset needs (missing ones)."),
+    for_command: Optional[str] = typer.Option(None, "--for", help="Every model `restyle` (with --control: "
+                                              "ControlNet video; without: instructions) or `generate` needs."),
+    control: Optional[str] = typer.Option(None, "--control", "-c", help="With --for restyle: control kinds, e.g. pose,depth."),
+    draft: bool = typer.Option(False, "--draft", help="With --preset/--for: also the draft LoRA and TAESD."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be pulled (no network)."),
     force: bool = typer.Option(False, "--force", help="Replace a model already in the store."),
+    progress: str = progress_option,
 ) -> None:
     """Download models into the store so render nodes can load them without network."""
-    from t2vz_edit.engine.models.pull import pull_model
+    from t2vz_edit.engine.hub import check_network
 
-    for text in ids:
-        hub_id, _, rev = text.partition("@")
-        entry = pull_model(hub_id, rev or revision, include=tuple(include), variant=variant, force=force)
+    if not dry_run:
+        check_network(", ".join(ids or ()) or "the models")  # before importing torch: one line, at once
+    from t2vz_edit.engine.models.pull import PullItem, pull_models
+    from t2vz_edit.spec.errors import UsageError
+
+    if only and include:
+        raise UsageError("--only replaces the default file list and --include adds to it; give one of them")
+    items = [replace(PullItem.parse(text, revision, include), only=tuple(only)) for text in ids or ()]
+    needed = _needed_items(preset, for_command, control, draft)
+    if not items and needed is None:
+        raise UsageError("nothing to pull: give hub ids, --preset NAME or --for restyle|generate [-c KINDS]")
+    if needed == [] and not items:
+        typer.echo("every model it needs is already in the model store")
+        return
+    if dry_run:
+        for item in [*items, *(needed or [])]:
+            extra = f" + {', '.join(item.include)}" if item.include else ""
+            files = f"only {', '.join(item.only)}" if item.only else f"default files{extra}"
+            typer.echo(f"would pull {item.label}: {files}")
+        return
+    with progress_display(progress) as display:  # missing ones only: a partial annotator folder is refilled
+        entries = pull_models(items, variant=variant, force=force, progress=display.callback) if items else []
+        entries += pull_models(needed, variant=variant, force=True, progress=display.callback) if needed else []
+    for entry in entries:
         typer.echo(f"pulled {entry.id} ({entry.kind}, {human_size(entry.size_bytes)}) -> {entry.path}")
+
+
+def _needed_items(preset: Optional[str], for_command: Optional[str], control: Optional[str], draft: bool):
+    """The missing models of ``--preset`` / ``--for`` as pull items; None when neither is given."""
+    import shlex
+
+    from t2vz_edit.engine.models.pull import PullItem
+    from t2vz_edit.pipeline.model_plan import for_specs, models_needed
+    from t2vz_edit.spec.errors import UsageError
+
+    if preset is None and for_command is None:
+        if control or draft:
+            raise UsageError("--control and --draft go with --preset NAME or --for restyle|generate")
+        return None
+    if preset and for_command:
+        raise UsageError("give --preset or --for, not both")
+    plan = models_needed(for_specs(for_command or "", control, draft, preset))
+    return [PullItem.parse(shlex.split(m.pull_arg)[0]) for m in plan.missing]
 
 
 @models_app.command("list")

@@ -60,7 +60,7 @@ class _JsonDisplay:
 
 
 # What each stage counts; frames unless named here ("denoise" counts one frame through one step).
-UNITS = {"denoise": "frame-steps", "clips": "clips", "load": "models"}
+UNITS = {"denoise": "frame-steps", "clips": "clips", "load": "models", "download": "MiB"}
 
 
 class _RichDisplay:

@@ -46,6 +46,12 @@ class Annotator:
         """Identifies the weights behind the maps (part of the cache key)."""
         return "none"
 
+    @classmethod
+    def weights_needed(cls, params: dict[str, Any] | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``((source, file patterns), ...)`` this kind loads with ``params``: a hub id in the model
+        store or a folder, and the files (glob patterns) it needs there. Weight-free kinds: ``()``."""
+        return ()
+
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """(N, H, W, 3) uint8 RGB -> (N, H, W, 3) uint8 control maps."""
         check_frames(frames)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from t2vz_edit.conditions.base import Annotator, Param, files_id, frame_bounds, to_frame_size
+from t2vz_edit.conditions.base import Annotator, Param, files_id, frame_bounds, resolve_params, to_frame_size
 from t2vz_edit.conditions.weights import resolve_weights
 from t2vz_edit.spec.edit_spec import DEFAULT_DEPTH_MODEL
 
@@ -41,6 +41,11 @@ class DepthAnnotator(Annotator):
     @property
     def weights_id(self) -> str:
         return files_id(self.folder, self._weight_files)
+
+    @classmethod
+    def weights_needed(cls, params=None):
+        p = resolve_params(cls.kind, cls.PARAMS, params or {})
+        return ((p["weights"], REQUIRED + ("*.safetensors",)),)
 
     def _load(self) -> None:
         import torch

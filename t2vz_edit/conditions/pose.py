@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from t2vz_edit.conditions.base import FrameDetector, Param, files_id
+from t2vz_edit.conditions.base import FrameDetector, Param, files_id, resolve_params
 from t2vz_edit.conditions.weights import ANNOTATORS_REPO, resolve_weights
 
 BODY, HAND, FACE = "body_pose_model.pth", "hand_pose_model.pth", "facenet.pth"
@@ -26,8 +26,13 @@ class PoseAnnotator(FrameDetector):
 
     def __init__(self, params=None):
         super().__init__(params)
-        self.files = (BODY,) + ((HAND,) if self.params["hands"] else ()) + ((FACE,) if self.params["face"] else ())
+        (_, self.files), = self.weights_needed(self.params)
         self.folder = resolve_weights(self.params["weights"], self.files)
+
+    @classmethod
+    def weights_needed(cls, params=None):
+        p = resolve_params(cls.kind, cls.PARAMS, params or {})
+        return ((p["weights"], (BODY,) + ((HAND,) if p["hands"] else ()) + ((FACE,) if p["face"] else ())),)
 
     @property
     def weights_id(self) -> str:

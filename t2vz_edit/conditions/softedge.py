@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from t2vz_edit.conditions.base import FrameDetector, Param, files_id
+from t2vz_edit.conditions.base import FrameDetector, Param, files_id, resolve_params
 from t2vz_edit.conditions.weights import ANNOTATORS_REPO, resolve_weights
 
 FILES = {"pidinet": "table5_pidinet.pth", "hed": "ControlNetHED.pth"}
@@ -27,6 +27,11 @@ class SoftEdgeAnnotator(FrameDetector):
         super().__init__(params)
         self.file = FILES[self.params["backend"]]
         self.folder = resolve_weights(self.params["weights"], (self.file,))
+
+    @classmethod
+    def weights_needed(cls, params=None):
+        p = resolve_params(cls.kind, cls.PARAMS, params or {})
+        return ((p["weights"], (FILES[p["backend"]],)),)
 
     @property
     def weights_id(self) -> str:

@@ -4,9 +4,7 @@ Loading an SD1.5 base model with its ControlNets costs seconds to tens of second
 memory; a timeline or a folder of clips usually restyles everything with one model set. The
 cache holds one set at a time, so memory does not grow with the number of distinct specs.
 
->>> from pathlib import Path
-
-from t2vz_edit.spec.edit_spec import EditSpec
+>>> from t2vz_edit.spec.edit_spec import EditSpec
 >>> a = EditSpec(mode="instruct", instruction="x", model="org/m", steps=4)
 >>> models_key(a) == models_key(a.with_overrides(steps=9, seed=3, instruction="y"))
 True
@@ -43,22 +41,3 @@ class ModelCache:
             self._parts, self._key = load_parts(spec), key
             self.loads += 1
         return self._parts
-
-
-def check_models(spec: EditSpec) -> None:
-    """Raise the error loading would raise for a missing model, without loading anything.
-
-    Every source of ``spec`` (base model, ControlNets, LoRAs) must be a local folder or file,
-    or a hub id present in the model store or the Hugging Face cache.
-    """
-    from t2vz_edit.engine.models.sources import parse_source
-    from t2vz_edit.engine.models.store import resolve_hub
-    from t2vz_edit.spec.errors import InputNotFoundError
-
-    for text in (spec.resolved_model, *(c.resolved_model for c in spec.controls)):
-        source = parse_source(text)
-        if source.kind == "hub":
-            resolve_hub(source)
-    for lora in spec.loras:
-        if not lora.path or not Path(lora.path).is_file():
-            raise InputNotFoundError(f"LoRA file {lora.path!r} does not exist; check the path")

@@ -2,8 +2,8 @@
 
 Enough to reproduce the render on another machine: the spec (which already holds seed, steps,
 guidance, ...), the preset, the codec settings, the working size the engine (and the quality
-figures) ran at, every model with where it resolved to and what it was (store revision, file
-sizes, a SHA-256 for single files), and the versions of the libraries that shape the pixels.
+figures) ran at, every model with where it resolved to and what it was (store revision and
+commit, file sizes, SHA-256 of weights), and the versions of the libraries that shape the pixels.
 The media layer adds the source, range and timecode when it writes the sidecar; callers add
 their own keys (a timeline's render key) through ``extra``.
 
@@ -14,6 +14,7 @@ their own keys (a timeline's render key) through ``extra``.
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import importlib.metadata
 import json
@@ -21,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from t2vz_edit.spec.edit_spec import EditSpec
-from t2vz_edit.spec.errors import ModelError
+from t2vz_edit.spec.errors import ModelError, T2VZError
 
 LIBRARIES = ("torch", "diffusers", "transformers", "av", "numpy", "opencv-python-headless", "controlnet-aux")
 STORE_MANIFEST = "t2vz-model.json"
+WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
 
 
 def render_provenance(spec: EditSpec, preset: str | None, crf: int, working_size: tuple[int, int],
@@ -36,6 +38,11 @@ def render_provenance(spec: EditSpec, preset: str | None, crf: int, working_size
         from t2vz_edit.engine.draft import draft_sources
 
         models["draft_lora"], models["draft_vae"] = draft_sources(spec)
+    from t2vz_edit.pipeline.tiny_models import is_tiny
+
+    if is_tiny(spec):  # --tiny: say so where a reader of the sidecar looks first
+        extra = {"random_weights": True, "tiny": "tiny RANDOM-weight models (--tiny): a path check, not a restyle",
+                 **(extra or {})}
     return {"job": "restyle", "mode": spec.mode, **text, "seed": spec.seed, "models": models, "draft": spec.draft,
             "loras": [lo.path for lo in spec.loras], "preset": preset, "crf": crf,
             "working_size": list(working_size), "libraries": library_versions(), "spec": spec.to_dict(),
@@ -60,31 +67,67 @@ def library_versions() -> dict[str, str]:
 
 
 def model_identity(spec: EditSpec) -> dict[str, dict[str, Any]]:
-    """Each model of ``spec`` (base, ControlNets, LoRAs): what it resolved to on this machine."""
+    """Each model of ``spec`` (base, ControlNets, annotator weights, LoRAs, draft models): what it
+    resolved to on this machine, its revision and commit, and the SHA-256 of its weight files."""
+    from t2vz_edit.pipeline.model_plan import models_needed
+
+    try:
+        needed = models_needed([spec]).models
+    except T2VZError:  # parts were handed in by the caller; describe what can be found
+        needed = ()
+    sources = {"base": (spec.resolved_model, ()), **{f"controlnet_{c.kind}": (c.resolved_model, ()) for c in spec.controls},
+               **{f"lora_{i}": (lo.path, ()) for i, lo in enumerate(spec.loras)}}
+    sources.update({m.role: (m.source, m.files if m.role.startswith("annotator_") else ()) for m in needed})
+    return {role: _identity(source, files) for role, (source, files) in sources.items()}
+
+
+def _identity(source: str, files: tuple[str, ...]) -> dict[str, Any]:
     from t2vz_edit.engine.models.loading import resolve_path
+    from t2vz_edit.engine.models.store import entry_dir
 
-    sources = {"base": spec.resolved_model, **{f"controlnet_{c.kind}": c.resolved_model for c in spec.controls},
-               **{f"lora_{i}": lo.path for i, lo in enumerate(spec.loras)}}
-    out = {}
-    for role, source in sources.items():
-        try:
-            path = resolve_path(source)
-        except ModelError:  # parts were handed in by the caller; nothing on disk to describe
-            out[role] = {"source": source, "resolved": None}
-            continue
-        out[role] = {"source": source, "resolved": str(path), **_describe(path)}
-    return out
+    try:
+        path = resolve_path(source)
+    except ModelError:
+        if not files or not entry_dir(source).is_dir():
+            return {"source": source, "resolved": None}
+        path = entry_dir(source)  # annotator weights: a store folder without configs
+    return {"source": source, "resolved": str(path), **_describe(path, files)}
 
 
-def _describe(path: Path) -> dict[str, Any]:
+def _describe(path: Path, only: tuple[str, ...] = ()) -> dict[str, Any]:
     if path.is_file():
-        return {"sha256": _sha256(path), "bytes": path.stat().st_size}
-    manifest = path / STORE_MANIFEST
-    meta = json.loads(manifest.read_text()) if manifest.is_file() else {}
-    files = {str(p.relative_to(path)): p.stat().st_size for p in sorted(path.rglob("*"))
-             if p.is_file() and p.name != STORE_MANIFEST}
-    weights = {name: _sha256(path / name) for name in files if name.endswith(".safetensors")}
-    return {"revision": meta.get("revision") or _snapshot_revision(path), "files": files, "sha256": weights}
+        manifest = _manifest(path.parent)
+        return {"sha256": _known_sha256(path, path.name, manifest), "bytes": path.stat().st_size,
+                **_revision(path.parent, manifest)}
+    manifest = _manifest(path)
+    files = {p.relative_to(path).as_posix(): p.stat().st_size for p in sorted(path.rglob("*"))
+             if p.is_file() and p.name != STORE_MANIFEST and not p.relative_to(path).parts[0].startswith(".")}
+    if only:
+        files = {n: b for n, b in files.items() if any(fnmatch.fnmatchcase(n, pattern) for pattern in only)}
+    weights = {name: _known_sha256(path / name, name, manifest) for name in files if name.endswith(WEIGHT_SUFFIXES)}
+    return {**_revision(path, manifest), "files": files, "sha256": weights}
+
+
+def _manifest(folder: Path) -> dict:
+    manifest = folder / STORE_MANIFEST
+    try:
+        return json.loads(manifest.read_text()) if manifest.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _revision(folder: Path, manifest: dict) -> dict[str, str]:
+    """The revision asked for and the commit it was at (a store entry records both when pulled)."""
+    snapshot = _snapshot_revision(folder)
+    return {"revision": manifest.get("revision") or snapshot, "commit": manifest.get("commit") or snapshot}
+
+
+def _known_sha256(path: Path, name: str, manifest: dict) -> str:
+    """The store manifest's hash when the file still has the recorded size, else hashed now."""
+    known = (manifest.get("files") or {}).get(name) or {}
+    if known.get("sha256") and known.get("bytes") == path.stat().st_size:
+        return known["sha256"]
+    return _sha256(path)
 
 
 def _snapshot_revision(path: Path) -> str:

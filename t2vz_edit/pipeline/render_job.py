@@ -142,10 +142,11 @@ def render_key(media_path: str | os.PathLike, start_frame: int, stop_frame: int,
 
 
 def render_path(render_dir: Path, clip_name: str, media_path: Path, key: str, suffix: str = ".mov", *,
-                draft: bool = False) -> Path:
-    """``<render_dir>/<clip name>_<key>[.draft].mov``; the name is made file-system safe."""
+                draft: bool = False, tiny: bool = False) -> Path:
+    """``<render_dir>/<clip name>_<key>[.draft][.tiny-random].mov``; the name is made file-system safe."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", clip_name or Path(media_path).stem).strip("._") or "clip"
-    return Path(render_dir) / f"{stem[:60]}_{key}{'.draft' if draft else ''}{suffix}"
+    tags = (".draft" if draft else "") + (".tiny-random" if tiny else "")
+    return Path(render_dir) / f"{stem[:60]}_{key}{tags}{suffix}"
 
 
 def sidecar_render_key(render: Path) -> str | None:

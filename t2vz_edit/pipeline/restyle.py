@@ -34,6 +34,7 @@ from t2vz_edit.media.probe import probe
 from t2vz_edit.media.ranges import FrameRange, resolve_range
 from t2vz_edit.media.sidecar import read_sidecar, render_fields
 from t2vz_edit.pipeline.conditions_job import compute_conditions
+from t2vz_edit.pipeline.model_plan import ensure_models
 from t2vz_edit.pipeline.preview import PreviewWriter
 from t2vz_edit.pipeline.provenance import model_identity, render_provenance
 from t2vz_edit.pipeline.spec_builder import build_spec, preflight, spec_from_sidecar
@@ -59,9 +60,12 @@ class RestyleResult:
 
 
 def default_output(source: str | os.PathLike, spec: EditSpec, preset: str | None, codec: str = "h264") -> Path:
-    """``<stem>.<preset or mode>[.draft]<ext>`` next to the source (never the source itself)."""
+    """``<stem>.<preset or mode>[.draft][.tiny-random]<ext>`` next to the source (never the source itself)."""
+    from t2vz_edit.pipeline.tiny_models import TINY_TAG, is_tiny
+
     source = Path(source)
-    label = (Path(preset).stem if preset else spec.mode) + (f".{DRAFT_TAG}" if spec.draft else "")
+    label = (Path(preset).stem if preset else spec.mode) + (f".{DRAFT_TAG}" if spec.draft else "") \
+        + (f".{TINY_TAG}" if is_tiny(spec) else "")
     suffix = source.suffix.lower() if codec == "h264" and source.suffix.lower() in (".mp4", ".mov") \
         else CODEC_SUFFIX[codec]
     return source.with_name(f"{source.stem}.{label}{suffix}")
@@ -70,13 +74,20 @@ def default_output(source: str | os.PathLike, spec: EditSpec, preset: str | None
 def restyle(path: str | os.PathLike, preset: str | None = None, *, output: str | os.PathLike | None = None,
             frame_range: Any = None, codec: str = "h264", crf: int = 18, overwrite: bool = False,
             audio: str = "copy", preview: bool = False, score: bool = True, parts=None,
-            progress: ProgressCallback | None = None,
+            progress: ProgressCallback | None = None, offline: bool | None = None, tiny: bool = False,
             **overrides: Any) -> RestyleResult:
-    """Restyle one clip. ``overrides`` are EditSpec settings (instruction, prompt, controls, seed, ...)."""
+    """Restyle one clip. ``overrides`` are EditSpec settings (instruction, prompt, controls, seed, ...).
+
+    ``offline`` (default: ``HF_HUB_OFFLINE``): missing models are one error instead of a download.
+    ``tiny``: every model replaced by a tiny random-weight one (a path check; see ``tiny_models``)."""
     spec = build_spec(preset, **overrides)                                     # 1. the one spec
+    if tiny:
+        from t2vz_edit.pipeline.tiny_models import tiny_spec
+
+        spec = tiny_spec(spec)
     return render_spec(path, spec, output=output or default_output(path, spec, preset, codec),
                        frame_range=frame_range, codec=codec, crf=crf, overwrite=overwrite, preview=preview,
-                       audio=audio, score=score, parts=parts, progress=progress, preset=preset)
+                       audio=audio, score=score, parts=parts, progress=progress, preset=preset, offline=offline)
 
 
 def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.PathLike | None = None,
@@ -116,10 +127,11 @@ def full_quality_path(draft_render: Path) -> Path:
 
 def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,
                 audio="copy", preview=False, score=True, parts=None, progress=None, preset=None,
-                provenance: dict[str, Any] | None = None) -> RestyleResult:
+                provenance: dict[str, Any] | None = None, offline: bool | None = None) -> RestyleResult:
     """The streaming render of ``spec`` over ``frame_range`` of ``path`` into ``output``.
 
     ``provenance`` adds the caller's keys (a timeline's render key) to the sidecar, written once.
+    Without ``parts``, every model the spec needs is checked (offline) or fetched first.
     """
     preflight(spec)                                                            # names the spec uses exist
     info = probe(path)                                                         # 2. what the clip is
@@ -130,8 +142,10 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
     with PreviewWriter.maybe(preview, Path(output), info, span, size_wh, overwrite) as previews, \
             open_render(output, info, span, codec=codec, crf=crf, overwrite=overwrite,   # 3. fail early on output
                         audio=audio, provenance=record, progress=progress) as render:  # (previews commit after it)
+        if parts is None:                       # 4. every model there (or fetched at once), before anything slow
+            ensure_models([spec], offline=offline, progress=progress, preset=preset)
         report = reporter(progress)
-        report("load", 0, 1)                                                   # 4. models
+        report("load", 0, 1)                                                   # 4b. models
         if parts is None:
             from t2vz_edit.engine.models.loading import load_parts
             parts = load_parts(spec, working_hw=(size_wh[1], size_wh[0]))

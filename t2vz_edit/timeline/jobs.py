@@ -19,6 +19,7 @@ from t2vz_edit.spec.errors import T2VZError, TimelineError
 from t2vz_edit.timeline.media_paths import Remap, resolve_media
 from t2vz_edit.timeline.rates import covering_frames, first_frame
 from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
+from t2vz_edit.pipeline.tiny_models import is_tiny
 from t2vz_edit.timeline.selection import SelectedClip
 
 SpecFor = Callable[[str | None], tuple[EditSpec, str]]  # marker text -> (spec, text that chose it)
@@ -158,6 +159,6 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
         "handles": [job.head_frames, job.tail_frames], "instruction": text}}  # the spec: once, by render_provenance
     job.request = RenderRequest(
         media_path=media, start_frame=start, stop_frame=stop, rate=rate, spec=spec, instruction=text,
-        out_path=render_path(where.render_dir, clip.name, media, key, draft=spec.draft),
+        out_path=render_path(where.render_dir, clip.name, media, key, draft=spec.draft, tiny=is_tiny(spec)),
         clip_name=clip.name,
         render_key=key, provenance=provenance)

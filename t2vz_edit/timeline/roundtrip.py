@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from t2vz_edit.pipeline.render_job import Renderer, RenderResult
+from t2vz_edit.pipeline.render_job import Renderer, RenderRequest, RenderResult
 from t2vz_edit.pipeline.render_loop import render_all, render_on
 from t2vz_edit.spec.errors import PartialFailure, T2VZError, TimelineError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback
@@ -58,11 +59,13 @@ class Report:
 
 
 def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, renderer: Renderer | None,
-                     progress: ProgressCallback | None = None, *, runner=None) -> Report:
+                     progress: ProgressCallback | None = None, *, runner=None,
+                     prepare: Callable[[list[RenderRequest]], object] | None = None) -> Report:
     """Run the round trip on ``read.timeline`` (modified in place) and write ``options.out_path``.
 
     Renders are made by ``renderer`` in this process, or by ``runner`` (anything with
     ``run(requests, emit)``, e.g. the Ray runner of ``t2vz_edit.batch``) when one is given.
+    ``prepare`` sees every request before the first render (the CLI checks or fetches all models there).
     """
     # 1. validate the request before any work
     key = _check(read, options)
@@ -74,6 +77,8 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
     # 3. render each distinct (media, range, spec) once
     made_dir = not Path(options.where.render_dir).exists()
     requests = [j.request for j in jobs if j.request]
+    if prepare is not None and requests:
+        prepare(requests)
     results = render_on(runner, requests, force=options.force, progress=progress) if runner is not None \
         else render_all(requests, renderer, force=options.force, progress=progress)
     report = Report(outcomes=[_outcome(job, results) for job in jobs])

@@ -42,7 +42,7 @@ def test_from_sidecar_on_the_command_line(clip, tiny_models, tmp_path):
     (["--prompt", "x", "--control", "scribble"], 2, "scribble"),
     (["--instruction", "x", "--control", "pose"], 2, "cannot be combined"),
     (["--instruction", "x", "--range", "100-200"], 2, "outside"),
-    (["--instruction", "x"], 1, "t2vz-edit models pull timbrooks/instruct-pix2pix"),
+    (["--instruction", "x"], 1, "timbrooks/instruct-pix2pix; pull them all with `t2vz-edit models pull --for restyle`"),
     ([], 2, "nothing to do"),
 ])
 def test_bad_input_is_one_line_and_leaves_nothing(clip, args, code, needle):

@@ -169,7 +169,7 @@ def load_tokenizer(folder: Path | None, checkpoint: Path):
         if candidate.is_dir() and has_tokenizer_files(candidate):
             return CLIPTokenizer.from_pretrained(str(candidate), local_files_only=True)
     raise ModelError(f"no CLIP tokenizer for this single-file checkpoint (none in its config folder or the model store); "
-                     f"run `t2vz-edit models pull {TOKENIZER_SOURCES[0]} --include '*.json' --include '*.txt'`",
+                     f"run `t2vz-edit models pull {TOKENIZER_SOURCES[0]} --only '*.json' --only '*.txt'`",
                      path=checkpoint)
 
 

@@ -5,7 +5,8 @@ Layout (one folder per model, named from its hub id; ``@revision`` only when not
     <store>/stable-diffusion-v1-5--stable-diffusion-v1-5/      diffusers pipeline snapshot
     <store>/lllyasviel--control_v11p_sd15_canny/              single-model folder
     <store>/someone--dreamshaper@v8/dreamshaper_8.safetensors single-file checkpoint
-    <store>/<entry>/t2vz-model.json                           {"id", "revision", "origin", "source"}
+    <store>/<entry>/t2vz-model.json                           {"id", "revision", "commit", "origin", "source",
+                                                               "files": {path: {"bytes", "sha256"}}}
 
 A hub id resolves from the store first, then from the Hugging Face cache (``local_files_only``);
 otherwise a one-line :class:`ModelError` names the command that pulls it.
@@ -15,6 +16,7 @@ otherwise a one-line :class:`ModelError` names the command that pulls it.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -185,8 +187,27 @@ def import_model(src: str | Path, hub_id: str, *, revision: str = "", force: boo
     return _commit_entry(source, fill, origin="import", where=str(src.resolve()), force=force)
 
 
-def _commit_entry(source: ModelSource, fill, *, origin: str, where: str, force: bool) -> StoreEntry:
-    """Fill a temporary folder in the store, write the manifest, then rename it into place."""
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_hashes(folder: Path) -> dict[str, dict]:
+    """``{relative path: {"bytes", "sha256"}}`` of every file under ``folder`` but the manifest."""
+    return {p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def read_manifest(folder: Path) -> dict:
+    """The store manifest of an entry folder ({} when there is none)."""
+    return _read_json(Path(folder) / MANIFEST)
+
+
+def _commit_entry(source: ModelSource, fill, *, origin: str, where: str, force: bool, commit: str = "") -> StoreEntry:
+    """Fill a temporary folder in the store, write the manifest (commit, file hashes), then rename it into place."""
     final = entry_dir(source.hub_id, source.revision)
     if final.exists() and not force:
         raise OutputError(f"{source.label} is already in the model store ({final}); pass --force to replace it")
@@ -196,7 +217,8 @@ def _commit_entry(source: ModelSource, fill, *, origin: str, where: str, force: 
     try:
         fill(tmp)
         shutil.rmtree(tmp / ".cache", ignore_errors=True)  # huggingface_hub's local_dir bookkeeping
-        manifest = {"id": source.hub_id, "revision": source.revision, "origin": origin, "source": where}
+        manifest = {"id": source.hub_id, "revision": source.revision, "commit": commit, "origin": origin,
+                    "source": where, "files": file_hashes(tmp)}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
         if final.exists():
             shutil.rmtree(final)
@@ -209,4 +231,5 @@ def _commit_entry(source: ModelSource, fill, *, origin: str, where: str, force: 
 
 
 __all__ = ["StoreEntry", "resolve_hub", "resolve_path", "list_models", "import_model", "model_kind", "size_on_disk",
-           "entry_dir", "entry_name", "entry_payload", "pull_hint", "check_hub_id", "MANIFEST", "KINDS"]
+           "entry_dir", "entry_name", "entry_payload", "pull_hint", "check_hub_id", "MANIFEST", "KINDS",
+           "sha256_file", "file_hashes", "read_manifest"]
