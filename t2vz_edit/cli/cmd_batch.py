@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from t2vz_edit.cli import runner_options
-from t2vz_edit.cli.options import EDIT, RenderOptions, render_command
+from t2vz_edit.cli.options import EDIT, MODELS, RenderOptions, render_command
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 
 batch_app = typer.Typer(help="Queue restyles over folders of footage; resume, farm out with Ray, report.",
@@ -27,7 +27,8 @@ def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions
         overrides = opts.spec_overrides() if opts is not None else {}
         if opts is not None and opts.preset:
             overrides["preset"] = opts.preset
-        return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle", overrides=overrides)
+        return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle", overrides=overrides,
+                          offline=opts.offline if opts is not None else None, tiny=bool(opts and opts.tiny))
     except BatchFileError as exc:
         for problem in exc.problems:  # one line per problem, then the one-line summary
             typer.echo(f"  {problem}", err=True)
@@ -58,7 +59,7 @@ def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: s
 
 
 @batch_app.command()
-@render_command(*EDIT)
+@render_command(*EDIT, *MODELS)
 def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
         runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,
         ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,
@@ -74,11 +75,19 @@ def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
     if max_attempts < 1:
         raise UsageError(f"--max-attempts {max_attempts}: must be 1 or more")
     planned = _plan(file, output, renderer, opts)
+    if opts.tiny:
+        from t2vz_edit.pipeline.tiny_models import WARNING
+
+        typer.secho(WARNING, fg="yellow", err=True)
     chosen = runner_options.make_runner(runner, renderer, ray_address, ray_resource, workers)
     notify = (lambda event: emit_json("job", **{("status" if k == "event" else k): v for k, v in event.items()})) \
         if progress == "json" else None
     try:
         with progress_display(progress) as display:
+            if renderer == "restyle" and runner == "local":  # every model of every job, before the first
+                from t2vz_edit.pipeline.model_plan import ensure_models
+
+                ensure_models([r.spec for r in planned.requests], offline=opts.offline, progress=display.callback)
             result = run_batch(planned, chosen, max_attempts=max_attempts, force=force,
                                progress=display.callback, notify=notify)
     finally:

@@ -27,28 +27,25 @@ def _rate(text: str) -> Fraction:
     return rate
 
 
-def _parts(spec: EditSpec, tiny: bool):
-    if tiny:
-        from t2vz_edit.engine.parts import EngineParts
-        from t2vz_edit.engine.tiny import build_taesd, build_tiny
-
-        taesd = build_taesd(spec.seed) if spec.draft else None  # random weights: no LoRA worth fusing
-        return EngineParts.from_components(build_tiny("sd", seed=spec.seed), draft_vae=taesd)
+def _parts(spec: EditSpec, offline: bool, progress):
+    """Every model there (offline) or fetched (online), then loaded; ``--tiny`` specs name local folders."""
     from t2vz_edit.engine.models import load_parts
+    from t2vz_edit.pipeline.model_plan import ensure_models
 
+    ensure_models([spec], offline=offline, progress=progress)
     return load_parts(spec)
 
 
 GENERATE = ("negative", "model", "lora", "seed", "steps", "guidance", "size", "frames", "chunk", "motion",
-            "strength", "t0", "t1", "device", "dtype", "draft", "overwrite")
+            "strength", "t0", "t1", "device", "dtype", "draft", "overwrite", "offline", "tiny")
+DEFAULT_OUTPUT = Path("generated.mp4")
 SUFFIXES = (".mp4", ".mov", ".m4v")
 
 
 @render_command(*GENERATE)
 def generate(
     prompt: str = typer.Argument(..., help=field_help("prompt")),
-    output: Path = typer.Option(Path("generated.mp4"), "-o", "--output", help="Output video (.mp4/.mov)."),
-    tiny: bool = typer.Option(False, "--tiny", help="Use tiny RANDOM-WEIGHT models built on the spot (offline test)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Output video (.mp4/.mov).", show_default=str(DEFAULT_OUTPUT)),
     fps: str = typer.Option("8", "--fps", help="frame rate of the output, e.g. 8 or 24000/1001"),
     progress: str = progress_option,
     opts: RenderOptions = None,
@@ -61,24 +58,32 @@ def generate(
     from t2vz_edit.media import atomic
     from t2vz_edit.media.sidecar import sidecar_path
     from t2vz_edit.pipeline.spec_builder import build_spec
+    from t2vz_edit.pipeline.tiny_models import TINY_TAG, WARNING, tiny_spec
 
     size = opts.frame_size()
     if size is not None:
         size.check((size.long_side, size.long_side), "generate makes square frames")
     spec = build_spec(mode="text2video", prompt=prompt, **opts.spec_overrides(size_checked=True))
     rate = _rate(fps)
+    if output is None and opts.tiny:  # a default name says the weights are random; an explicit -o is kept
+        output = DEFAULT_OUTPUT.with_name(f"{DEFAULT_OUTPUT.stem}.{TINY_TAG}{DEFAULT_OUTPUT.suffix}")
+    output = output or DEFAULT_OUTPUT
     if spec.draft and ".draft" not in output.name:
         output = output.with_name(f"{output.stem}.draft{output.suffix}")  # a draft says so in its name
     if output.suffix.lower() not in SUFFIXES:  # fail before the render, not after
         raise UsageError(f"{output}: generate writes H.264 into {', '.join(SUFFIXES)}; change the extension")
     atomic.check_output_path(output, overwrite=opts.overwrite, companions=(sidecar_path(output),))
-    parts = _parts(spec, tiny)
-    compute = compute_record(parts)
+    tiny = opts.tiny
+    if tiny:
+        typer.secho(WARNING, fg="yellow", err=True)
+        spec = tiny_spec(spec)
     with progress_display(progress) as display:
+        parts = _parts(spec, opts.offline, display.callback)
+        compute = compute_record(parts)
         video = run_edit(spec, parts, progress=display.callback)
         record = render_provenance(spec, None, CRF, (video.shape[2], video.shape[1]),
                                    {"job": "generate", "random_weights": tiny, "compute": compute,
-                                    "model_files": {} if tiny else model_identity(spec)})
+                                    "model_files": model_identity(spec)})
         out = write_generated(video, output, rate, overwrite=opts.overwrite, provenance=record)
     if progress == "json":
         emit_json("done", output=str(out), frames=len(video), random_weights=tiny, compute=compute)

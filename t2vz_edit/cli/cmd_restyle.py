@@ -6,12 +6,12 @@ from typing import Optional
 
 import typer
 
-from t2vz_edit.cli.options import EDIT, OUTPUT, RenderOptions, check_size_for_clip, render_command
+from t2vz_edit.cli.options import EDIT, MODELS, OUTPUT, RenderOptions, check_size_for_clip, render_command
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 from t2vz_edit.spec.errors import UsageError
 
 
-@render_command(*EDIT, *OUTPUT, "audio")
+@render_command(*EDIT, *OUTPUT, "audio", *MODELS)
 def restyle_cmd(
     clip: Optional[Path] = typer.Argument(None, help="Source clip (never modified)."),
     frame_range: Optional[str] = typer.Option(None, "--range", "-r",
@@ -29,13 +29,20 @@ def restyle_cmd(
     from t2vz_edit.pipeline.restyle import restyle, restyle_from_sidecar
 
     opts.check_output()
+    if opts.tiny:
+        from t2vz_edit.pipeline.tiny_models import WARNING
+
+        if from_sidecar is not None:
+            raise UsageError("--from-sidecar reproduces the models the sidecar names; drop --tiny")
+        typer.secho(WARNING, fg="yellow", err=True)
     with progress_display(progress) as display:
         if from_sidecar is not None:
             if clip is not None or any(v is not None for v in (opts.instruction, opts.prompt, opts.control,
                                                                opts.preset, frame_range, opts.draft)):
                 raise UsageError("--from-sidecar reproduces a render exactly; drop the clip and edit options")
             result = restyle_from_sidecar(from_sidecar, output=output, overwrite=opts.overwrite,
-                                          progress=display.callback, audio=opts.audio, full=full)
+                                          progress=display.callback, audio=opts.audio, full=full,
+                                          offline=opts.offline)
         else:
             if full:
                 raise UsageError("--full re-renders a draft from its sidecar; use it with --from-sidecar FILE.json")
@@ -44,12 +51,14 @@ def restyle_cmd(
             check_size_for_clip(opts, clip, "restyle keeps the source's aspect ratio")
             result = restyle(clip, opts.preset, output=output, frame_range=frame_range, codec=opts.codec,
                              crf=opts.crf, overwrite=opts.overwrite, preview=opts.preview, audio=opts.audio,
-                             progress=display.callback, **opts.spec_overrides(size_checked=True))
+                             progress=display.callback, offline=opts.offline, tiny=opts.tiny,
+                             **opts.spec_overrides(size_checked=True))
     if progress == "json":
         emit_json("done", output=str(result.output), frames=result.frame_count, quality=result.quality,
-                  previews=[str(p) for p in result.previews], compute=result.compute)
+                  previews=[str(p) for p in result.previews], compute=result.compute, random_weights=opts.tiny)
     else:
-        typer.echo(f"wrote {result.output} ({result.frame_count} frames)")
+        note = " — tiny RANDOM weights: noise-like frames, a path check only" if opts.tiny else ""
+        typer.echo(f"wrote {result.output} ({result.frame_count} frames){note}")
         if result.compute:
             typer.echo(f"compute {result.compute['device']} {result.compute['dtype']}: {result.compute['choice']}")
         for p in result.previews:

@@ -9,7 +9,7 @@ import typer
 
 from t2vz_edit.cli import runner_options
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
-from t2vz_edit.cli.options import RenderOptions, render_command
+from t2vz_edit.cli.options import MODELS, RenderOptions, render_command
 
 timeline_app = typer.Typer(help="Read NLE timelines and put restyled clips back on them.", no_args_is_help=True)
 
@@ -56,7 +56,7 @@ TIMELINE_EDIT = ("instruction", "preset", "negative", "model", "lora", "schedule
 
 
 @timeline_app.command()
-@render_command(*TIMELINE_EDIT)
+@render_command(*TIMELINE_EDIT, *MODELS)
 def restyle(file: Path = typer.Argument(..., help="Timeline to read (never written)."),
             output: Path = typer.Option(..., "-o", "--output", help="Timeline to write; format from its suffix."),
             marker: bool = typer.Option(False, "--marker", help="Clips with a 'restyle: ...' marker."),
@@ -99,19 +99,45 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     options = Options(criteria, output, where, out_format, mode, handles, force, overwrite, active == "restyle")
     overrides = opts.spec_overrides()
     specs = spec_resolver(opts.preset, overrides.pop("instruction", None), overrides)
+    if opts.tiny:
+        specs = _tiny(specs)
     read = _read(file, fmt, rate, sequence)
     chosen = runner_options.make_runner(runner, renderer, ray_address, ray_resource, workers) \
         if runner != "local" else None
     try:
         with progress_display(progress) as display:
             report = restyle_timeline(read, options, specs, None if chosen else factory(),
-                                      display.callback, runner=chosen)
+                                      display.callback, runner=chosen,
+                                      prepare=_models_stage(renderer, chosen, opts, display.callback))
     except PartialFailure as exc:
         _summary(exc.report, progress)
         raise
     finally:
         getattr(chosen, "close", lambda: None)()
     _summary(report, progress)
+
+
+def _tiny(spec_for):
+    """Every clip's spec on tiny random-weight models (``--tiny``), said once on the terminal."""
+    from t2vz_edit.pipeline.tiny_models import WARNING, tiny_spec
+
+    typer.secho(WARNING, fg="yellow", err=True)
+
+    def tiny_for(text):
+        spec, picked = spec_for(text)
+        return tiny_spec(spec), picked
+
+    return tiny_for
+
+
+def _models_stage(renderer: str, runner, opts: RenderOptions, progress):
+    """Before the first render: every model of every clip checked (offline) or fetched, in one go.
+    Farm runs (Ray) load on their nodes, from the nodes' stores."""
+    if renderer != "restyle" or runner is not None:
+        return None
+    from t2vz_edit.pipeline.model_plan import ensure_models
+
+    return lambda requests: ensure_models([r.spec for r in requests], offline=opts.offline, progress=progress)
 
 
 def _summary(report, progress: str) -> None:

@@ -93,6 +93,11 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
     Opt("overwrite", ("--overwrite",), bool, "Replace an existing output.", default=False),
     Opt("audio", ("--audio",), str, "copy (re-encode only what the output cannot take), reencode or none.",
         default="copy"),
+    Opt("offline", ("--offline",), bool, "Never touch the network: a missing model is one error naming every "
+        "missing model and the command that pulls them (also HF_HUB_OFFLINE=1). Online, missing models are "
+        "fetched into the model store before the run.", default=False),
+    Opt("tiny", ("--tiny",), bool, "Use tiny RANDOM-weight models built on the spot (no download): checks the whole "
+        "path on your footage; outputs are noise, labelled tiny-random.", default=False),
 )}
 
 # The option sets commands take. Order is the order of `--help`.
@@ -100,6 +105,7 @@ TEXT = ("instruction", "prompt", "control", "negative", "preset")
 EDIT = (*TEXT, "model", "lora", "scheduler", "seed", "steps", "guidance", "image_guidance", "size", "chunk",
         "smooth", "motion", "strength", "t0", "t1", "device", "dtype", "draft")
 OUTPUT = ("codec", "crf", "preview", "overwrite")
+MODELS = ("offline", "tiny")  # where the models come from
 
 # option name -> EditSpec setting it overrides (the rest are render/output options).
 SPEC_NAMES = {"instruction": "instruction", "prompt": "prompt", "control": "controls", "negative": "negative_prompt",
@@ -142,6 +148,8 @@ class RenderOptions:
     preview: bool = False
     overwrite: bool = False
     audio: str = "copy"
+    offline: bool = False
+    tiny: bool = False
 
     def frame_size(self) -> FrameSize | None:
         """``--size`` parsed (:func:`~t2vz_edit.spec.parse.parse_size`); ``None`` when not given."""
