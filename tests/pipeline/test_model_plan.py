@@ -184,3 +184,30 @@ def test_online_first_restyle_fetches_every_missing_model_in_one_download_then_r
         assert manifest["origin"] == "pull" and manifest["commit"] == COMMIT
     files = read_sidecar(tmp_path / "r.mov")["provenance"]["model_files"]
     assert files["base"]["commit"] == files["controlnet_canny"]["commit"] == COMMIT
+
+
+def test_the_pull_error_keeps_the_whole_message():
+    from t2vz_edit.engine.models.pull import _network_error
+
+    cause = "HTTP 401 for https://huggingface.co/api/models/org/private-model: " + "detail " * 60 + "END"
+    message = str(_network_error("org/private-model", RuntimeError(cause)))
+    assert "END" in message and "\n" not in message  # was cut at 200 characters
+
+
+def test_offline_timeline_is_one_error_before_any_clip_renders(clip, tmp_path, capsys, monkeypatch):
+    import opentimelineio as otio
+
+    _nothing_slow(monkeypatch)
+    track = otio.schema.Track(name="V1")
+    for name in ("a", "b"):
+        track.append(otio.schema.Clip(name=name, media_reference=otio.schema.ExternalReference(
+            target_url=otio.url_utils.url_from_filepath(str(clip))),
+            source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(2, 24))))
+    timeline = otio.schema.Timeline(name="cut")
+    timeline.tracks.append(track)
+    otio.adapters.write_to_file(timeline, str(tmp_path / "in.otio"))
+    code, _, err = _cli(capsys, "timeline", "restyle", tmp_path / "in.otio", "-o", tmp_path / "out.otio", "--all",
+                        "--preset", "anime", "--offline", "--progress", "none")
+    assert code == 1 and err.count("\n") == 1, err
+    assert "lllyasviel/Annotators (table5_pidinet.pth)" in err and "stable-diffusion-v1-5/stable-diffusion-v1-5" in err
+    assert not (tmp_path / "out.otio").exists() and not list(tmp_path.glob("renders/*.mov"))
