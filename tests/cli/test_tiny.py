@@ -58,6 +58,7 @@ def test_generate_tiny_default_name_is_labelled(tmp_path, capsys, monkeypatch):
                           "--t0", "0.5", "--t1", "0.75", "--progress", "none", "--tiny")
     assert code == 0, err
     assert (tmp_path / f"generated.{TINY_TAG}.mp4").is_file() and "RANDOM" in out and "RANDOM" in err
+    assert read_sidecar(tmp_path / f"generated.{TINY_TAG}.mp4")["provenance"]["random_weights"] is True
 
 
 def test_timeline_restyle_tiny(tmp_path, clip, capsys):
