@@ -59,6 +59,9 @@ KIVY = Package("python-kivy-examples", "2.1.0-1", "ad619d8291a888b59e6f1942db52a
 # npm: a node wrapper of FFmpeg whose tests carry a clip straight from an iPhone 4S (2013)
 JS_FFMPEG = Package("js-ffmpeg", "0.0.38", "7a1fccd18b25be96ad9db8e7cf65253f0d4479376ffa9b89f051593bd4819fd1",
                     registry="npm")
+# npm: an HLS muxer whose tests carry real MPEG-TS segments (Sintel, with CEA-608 captions)
+MUX_JS = Package("mux.js", "7.1.0", "2334b5a7d622a2dde69137037e996a28c4f867549540dcb531956e98cca4a677",
+                 registry="npm")
 # PyPI sdists whose test fixtures are real files: file-type sniffing and a binary-format parser
 FILETYPE = Package("filetype", "1.2.0", "66b56cd6474bf41d8c54660347d37afcc3f7d1970648de365c102ef77548aadb",
                    registry="pypi", kind="sdist")
@@ -84,6 +87,10 @@ CLIPS = (
          "e1fbb5fe520fc2898505e848dce3790c68292d5fb4ef2947c3f9da4a672d7568",
          "phone: iPhone 4S MOV, AAC audio as stream 0, rotation -90 (portrait), VFR H.264, "
          "audio header 96 frames / 94 packets"),
+    Clip("sintel-captions.ts", MUX_JS, "package/test/segments/sintel-captions.ts",
+         "b5d95121a9a6f15c329fb7440858c7ec91deb6c3d3221886fba505a92239693a",
+         "streaming: HLS MPEG-TS segment, H.264 400x170 keyed at frames 0 and 70 of 240, ADTS AAC, "
+         "timestamps from 10 s"),
     Clip("quicktime.mp4", FILETYPE, "filetype-1.2.0/tests/fixtures/sample.mp4",
          "53a5d36e734ac8e2825a02d877bc2c8ac323c98a585a1324cee2cd8149474027",
          "MP4 (2005), AAC audio as stream 0, MPEG-4 part 2 video 190x240, full-range BT.601"),

@@ -110,7 +110,10 @@ def _decoded(info, frame_range: FrameRange) -> Iterator[tuple[int, av.VideoFrame
                     if index >= frame_range.stop + 16:  # past the end plus a reorder margin
                         return
                 else:
-                    return
+                    if not (first and attempt == "seek"):
+                        return
+                    # the seek found nothing to decode: an MPEG-TS segment with few keyframes lands
+                    # at its end (a real HLS segment, keyframes at 0 and 70 of 240): from the top
             except av.FFmpegError as exc:
                 raise MediaError(f"decoding failed near frame {index_of.last} ({exc.strerror or exc}); "
                                  "the file is corrupt — re-export it", path=info.path) from exc

