@@ -31,6 +31,7 @@ DISTRIBUTION = "t2vz-edit"
 # In a source checkout (editable install) the declaration itself sits beside the package.
 CHECKOUT_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 log = logging.getLogger(__name__)
+_warned: set[str] = set()
 
 
 @lru_cache(maxsize=None)
@@ -67,8 +68,10 @@ class Registry:
                 raise T2VZError(f"no built-in {self.what} is registered under the entry-point group {self.group}: "
                                 f"the installed metadata of {DISTRIBUTION} predates its source; reinstall it "
                                 "(pip install -e .)")
-            log.warning("the installed metadata of %s lacks the entry-point group %s; using the checkout's "
-                        "pyproject.toml (reinstall: pip install -e .)", DISTRIBUTION, self.group)
+            if self.group not in _warned:  # once per group and process
+                _warned.add(self.group)
+                log.warning("the installed metadata of %s lacks the entry-point group %s; using the checkout's "
+                            "pyproject.toml (reinstall: pip install -e .)", DISTRIBUTION, self.group)
             found = [*builtins, *found]  # plugins (later) may still replace a built-in
         return {ep.name: ep for ep in found}
 
