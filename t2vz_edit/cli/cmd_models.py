@@ -26,8 +26,8 @@ def human_size(size_bytes: int) -> str:
 
 @models_app.command("pull")
 def pull_cmd(
-    ids: Optional[list[str]] = typer.Argument(None, help="Hub ids org/name[@revision][:file,file] to download into "
-                                              "the store (the files after ':' are added to the default list)."),
+    ids: Optional[list[str]] = typer.Argument(None, help="Hub ids to download into the store: org/name, "
+                                              "org/name@revision, org/name:file,file (files added to the default list)."),
     revision: str = typer.Option("", "--revision", help="Branch, tag or commit for every id (default: main)."),
     include: list[str] = typer.Option([], "--include", help="Also fetch files matching this pattern (repeatable); "
                                       "added to the default list: diffusers configs and .safetensors weights."),

@@ -45,6 +45,16 @@ def test_missing_model_is_a_problem_before_anything_loads(project):
     assert "nobody/absent-model" in problem and "models pull" in problem
 
 
+def test_offline_missing_models_of_every_job_are_one_problem_with_one_pull_command(project):
+    write_toml(project / "batch.toml", '[[job]]\nglob = "day1/*.mov"\nmodel = "nobody/absent-model"\n'
+                                       '[[job]]\nglob = "day2/*.mov"\nprompt = "a statue"\ncontrols = ["pose"]\n'
+                                       'instruction = ""\n')
+    (problem,) = _problems(project / "batch.toml", check_models=True)
+    assert problem.startswith("offline and 4 model(s)")
+    assert ("`t2vz-edit models pull nobody/absent-model stable-diffusion-v1-5/stable-diffusion-v1-5 "
+            "lllyasviel/control_v11p_sd15_openpose lllyasviel/Annotators:body_pose_model.pth`") in problem
+
+
 @pytest.mark.parametrize("job", ['glob = "../*.toml"', 'files = ["../batch.toml"]', 'glob = "day1/../../*"',
                                  'files = ["/etc/hostname"]', 'glob = "/etc/*"'])
 def test_globs_and_files_cannot_leave_root(project, job):
