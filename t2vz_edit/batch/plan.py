@@ -13,7 +13,8 @@ from fractions import Fraction
 from pathlib import Path, PurePath
 
 from t2vz_edit.batch.instructions import BatchFile, BatchFileError, JobEntry
-from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
+from t2vz_edit.pipeline.render_job import (PROVENANCE_KEY, RenderRequest, RenderSettings, render_key, render_path,
+                                           unique_paths)
 from t2vz_edit.pipeline.tiny_models import is_tiny
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import T2VZError
@@ -44,12 +45,17 @@ class Plan:
 
 
 def plan_batch(batch: BatchFile, *, check_models: bool = True, overrides: dict | None = None,
-               offline: bool | None = None, tiny: bool = False) -> Plan:
+               offline: bool | None = None, tiny: bool = False,
+               settings: RenderSettings = RenderSettings()) -> Plan:
     """Every job of ``batch`` as a request; raises BatchFileError listing every problem.
 
-    ``overrides`` (settings given on the command line) apply to every job, over the file's own.
-    ``check_models``: local model files must exist, and offline (``offline`` or ``HF_HUB_OFFLINE``)
-    every hub model must be in the store. ``tiny``: every spec on tiny random-weight models (``--tiny``).
+    ``overrides`` (settings given on the command line) apply to every job, over the file's own; an
+    ``instruction`` given there replaces the file's prompt and controls, a ``prompt`` its
+    instruction. ``check_models``: local model files must exist, and offline (``offline`` or
+    ``HF_HUB_OFFLINE``) every hub model must be in the store. ``tiny``: every spec on tiny
+    random-weight models (``--tiny``). ``settings`` say how each render is written (codec, crf,
+    previews); what they refuse for a clip (codec vs container, frame size) is a problem of the
+    plan, found before anything renders.
     """
     problems: list[str] = list(batch.problems)
     root, output = batch.root.resolve(), batch.output.resolve()
@@ -60,16 +66,20 @@ def plan_batch(batch: BatchFile, *, check_models: bool = True, overrides: dict |
     probes: dict[Path, object] = {}
     jobs: dict[str, PlannedJob] = {}
     for entry in batch.entries:
-        spec = _spec(entry, dict(entry.settings, **(overrides or {})), problems, check_models, tiny)
+        merged = _merge(entry.settings, overrides or {})
+        spec, note = _spec(entry, merged, problems, check_models, tiny)
+        label = merged.get("preset") or (spec.mode if spec is not None else "")
         for source in _sources(entry, root, output, problems):
-            job = _job(batch, entry, spec, source, root, output, probes, problems)
+            job = _job(batch, entry, spec, source, root, output, probes, problems, settings, Path(str(label)).stem,
+                       note)
             if job is not None:
                 jobs.setdefault(job.key, job)  # the same clip, range and spec twice renders once
     if check_models and not problems:
         problems += _missing_models([job.request.spec for job in jobs.values()], offline)
     if problems:
         raise BatchFileError(batch.path, problems)
-    return Plan(batch, tuple(jobs.values()))
+    requests = unique_paths([j.request for j in jobs.values()])
+    return Plan(batch, tuple(PlannedJob(j.source, r) for j, r in zip(jobs.values(), requests)))
 
 
 def _missing_models(specs: list[EditSpec], offline: bool | None) -> list[str]:
@@ -83,20 +93,34 @@ def _missing_models(specs: list[EditSpec], offline: bool | None) -> list[str]:
     return [str(plan.offline_error())] if plan.missing else []
 
 
-def _spec(entry: JobEntry, settings: dict, problems: list[str], check_models: bool, tiny: bool) -> EditSpec | None:
+def _merge(file_settings: dict, overrides: dict) -> dict:
+    """The command line's settings over the file's; its text (instruction vs prompt) replaces the file's."""
+    merged = dict(file_settings)
+    if overrides.get("instruction"):
+        for key in ("prompt", "controls", "mode"):
+            merged.pop(key, None)
+    if overrides.get("prompt"):
+        for key in ("instruction", "mode"):
+            merged.pop(key, None)
+    return {**merged, **overrides}
+
+
+def _spec(entry: JobEntry, settings: dict, problems: list[str], check_models: bool,
+          tiny: bool) -> tuple[EditSpec | None, str]:
     from t2vz_edit.pipeline.model_plan import models_needed
-    from t2vz_edit.pipeline.spec_builder import build_spec
+    from t2vz_edit.pipeline.spec_builder import build_restyle_spec
     from t2vz_edit.pipeline.tiny_models import tiny_spec
 
+    settings = dict(settings)
     try:
-        spec = build_spec(settings.pop("preset", None), **settings)
+        spec, note = build_restyle_spec(settings.pop("preset", None), **settings)
         spec = tiny_spec(spec) if tiny else spec
         if check_models:
             models_needed([spec])  # local files (LoRAs, folders) must exist; hub ids are checked once, after
-        return spec
+        return spec, note
     except T2VZError as exc:
         problems.append(f"{entry.where}: {exc}")
-        return None
+        return None, ""
 
 
 def _escapes(pattern: str) -> bool:
@@ -128,7 +152,8 @@ def _sources(entry: JobEntry, root: Path, output: Path, problems: list[str]) -> 
 
 
 def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path, root: Path, output: Path,
-         probes: dict, problems: list[str]) -> PlannedJob | None:
+         probes: dict, problems: list[str], settings: RenderSettings, label: str, note: str) -> PlannedJob | None:
+    from t2vz_edit.media.encode import check_render_output
     from t2vz_edit.media.probe import probe
     from t2vz_edit.media.ranges import resolve_range
 
@@ -141,8 +166,14 @@ def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path,
         return None
     if spec is None:
         return None
-    key = render_key(source, span.start, span.stop, spec, name=rel.as_posix())
-    out = render_path(output / rel.parent, rel.stem, source, key, draft=spec.draft, tiny=is_tiny(spec))
+    key = render_key(source, span.start, span.stop, spec, codec=settings.codec, name=rel.as_posix())
+    out = render_path(output / rel.parent, rel.stem, source, label, span.start, span.stop, codec=settings.codec,
+                      draft=spec.draft, tiny=is_tiny(spec))
+    try:
+        check_render_output(out, info, settings.codec)
+    except T2VZError as exc:
+        problems.append(f"{entry.where}: {rel}: {exc}")
+        return None
     if not out.parent.resolve().is_relative_to(output):
         problems.append(f"{entry.where}: render folder {out.parent} resolves outside output {output} "
                         "(a symlink?); remove the link")
@@ -151,7 +182,10 @@ def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path,
     provenance = {PROVENANCE_KEY: {"render_key": key, "batch": str(batch.path), "job": entry.where,
                                    "source": str(rel), "source_start_frame": span.start,
                                    "source_stop_frame": span.stop, "instruction": text}}
+    if note:
+        provenance["defaults"] = {"controls": [c.kind for c in spec.controls], "note": note}
     request = RenderRequest(media_path=source, start_frame=span.start, stop_frame=span.stop,
                             rate=Fraction(info.rate), spec=spec, instruction=str(text), out_path=out,
-                            clip_name=rel.stem, render_key=key, provenance=provenance)
+                            clip_name=rel.stem, render_key=key, provenance=provenance, codec=settings.codec,
+                            crf=settings.crf, preview=settings.preview)
     return PlannedJob(str(rel), request)

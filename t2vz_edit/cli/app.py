@@ -99,6 +99,35 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
 
+class _ShowDefaults(typer.core.TyperCommand):
+    """`--help` shows a default for every option: flags off say ``off``, unset options ``none``."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "param_type_name", "") != "option" or param.required or param.hidden:
+                continue
+            if param.name == "help":
+                continue
+            unset = param.default is None or param.default in ((), [], "")
+            if param.is_flag and param.default is False and not param.secondary_opts:
+                param.show_default = "off"
+            elif unset and param.show_default in (None, True, False):
+                param.show_default = "none"
+        return params
+
+
+def _show_defaults(typer_app: typer.Typer) -> None:
+    for info in typer_app.registered_commands:
+        if info.cls in (None, typer.core.TyperCommand):
+            info.cls = _ShowDefaults
+    for group in typer_app.registered_groups:
+        _show_defaults(group.typer_instance)
+
+
+_show_defaults(app)
+
+
 _SIGNALS = {signal.SIGINT: ("interrupted (Ctrl-C)", 130), signal.SIGTERM: ("terminated (SIGTERM)", 143)}
 
 

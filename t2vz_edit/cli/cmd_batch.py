@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from t2vz_edit.cli import runner_options
-from t2vz_edit.cli.options import EDIT, MODELS, RenderOptions, render_command
+from t2vz_edit.cli.options import EDIT, MODELS, OUTPUT, RenderOptions, render_command
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 
 batch_app = typer.Typer(help="Queue restyles over folders of footage; resume, farm out with Ray, report.",
@@ -21,14 +21,19 @@ OUTPUT_OPT = typer.Option(None, "--output", help="Output folder (default: the fi
 def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions | None):
     from t2vz_edit.batch.instructions import BatchFileError, read_batch_file
     from t2vz_edit.batch.plan import plan_batch
+    from t2vz_edit.pipeline.render_job import RenderSettings
 
     runner_options.renderer_factory(renderer)  # an unknown renderer fails before the batch file is read
     try:
         overrides = opts.spec_overrides() if opts is not None else {}
         if opts is not None and opts.preset:
             overrides["preset"] = opts.preset
+        settings = RenderSettings(opts.codec, opts.crf, opts.preview) if opts is not None else RenderSettings()
+        if opts is not None:
+            opts.check_output()
         return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle", overrides=overrides,
-                          offline=opts.offline if opts is not None else None, tiny=bool(opts and opts.tiny))
+                          offline=opts.offline if opts is not None else None, tiny=bool(opts and opts.tiny),
+                          settings=settings)
     except BatchFileError as exc:
         for problem in exc.problems:  # one line per problem, then the one-line summary
             typer.echo(f"  {problem}", err=True)
@@ -36,7 +41,7 @@ def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions
 
 
 @batch_app.command()
-@render_command(*EDIT)
+@render_command(*EDIT, "codec")
 def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: str = runner_options.RENDERER,
          as_json: bool = typer.Option(False, "--json", help="Print JSON."), opts: RenderOptions = None) -> None:
     """Validate the file and show what would be rendered (clips, frames, models, frame-steps).
@@ -59,12 +64,11 @@ def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: s
 
 
 @batch_app.command()
-@render_command(*EDIT, *MODELS)
+@render_command(*EDIT, *OUTPUT, *MODELS)
 def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
         runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,
         ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,
         max_attempts: int = typer.Option(2, "--max-attempts", help="Tries per job for retryable failures (usage errors: one)."),
-        force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
         renderer: str = runner_options.RENDERER, progress: str = progress_option, opts: RenderOptions = None) -> None:
     """Render every job that has no valid render yet, journaling as it goes (resumable).
 
@@ -88,7 +92,7 @@ def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
                 from t2vz_edit.pipeline.model_plan import ensure_models
 
                 ensure_models([r.spec for r in planned.requests], offline=opts.offline, progress=display.callback)
-            result = run_batch(planned, chosen, max_attempts=max_attempts, force=force,
+            result = run_batch(planned, chosen, max_attempts=max_attempts, force=opts.overwrite,
                                progress=display.callback, notify=notify)
     finally:
         getattr(chosen, "close", lambda: None)()

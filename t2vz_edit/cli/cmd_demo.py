@@ -5,7 +5,7 @@ something to call without a GPU or downloads. The output is noise-like: the weig
 """
 from __future__ import annotations
 
-import tempfile
+import shutil
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
@@ -15,6 +15,7 @@ import typer
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
 
 LABEL = "RANDOM WEIGHTS — demo only, not a real restyle"
+MODELS_DIR = "tiny-models"  # inside the demo folder: random-weight models the sidecars point to
 
 
 def run_demo(folder: Path, *, mode: str = "instruct", frames: int = 12, overwrite: bool = False, progress=None):
@@ -28,15 +29,29 @@ def run_demo(folder: Path, *, mode: str = "instruct", frames: int = 12, overwrit
     if not clip.exists() or overwrite:
         make_clip(clip, frames=frames, width=320, height=180, rate=Fraction(24000, 1001), timecode="01:00:00:00",
                   audio={"channels": 2, "sample_rate": 48000})
-    with tempfile.TemporaryDirectory(prefix="t2vz-demo-models-") as tmp:
-        kind = "instruct" if mode == "instruct" else "sd"
-        base = save_tiny_pipeline(Path(tmp) / f"tiny-{kind}", kind)
-        options = dict(instruction="make it a watercolor painting") if mode == "instruct" else dict(
-            prompt="a watercolor painting", controls=({"kind": "canny", "model": str(save_tiny_controlnet(
-                Path(tmp) / "tiny-controlnet"))},))
-        return restyle(clip, output=folder / f"demo_{mode}_random_weights.mov", model=str(base), steps=4,
-                       size=128, chunk_size=4, seed=0, overwrite=overwrite, preview=True, progress=progress,
-                       **options)
+    # The models stay beside the demo's outputs: the sidecar names them, and `restyle --from-sidecar`
+    # on it must find them (a temporary folder would be gone when the command returns).
+    models = folder.resolve() / MODELS_DIR
+    kind = "instruct" if mode == "instruct" else "sd"
+    base = _tiny(models / f"tiny-{kind}", lambda path: save_tiny_pipeline(path, kind))
+    options = dict(instruction="make it a watercolor painting") if mode == "instruct" else dict(
+        prompt="a watercolor painting", controls=({"kind": "canny", "model": str(_tiny(
+            models / "tiny-controlnet", save_tiny_controlnet))},))
+    return restyle(clip, output=folder / f"demo_{mode}_random_weights.mov", model=str(base), steps=4,
+                   size=128, chunk_size=4, seed=0, overwrite=overwrite, preview=True, progress=progress,
+                   **options)
+
+
+def _tiny(path: Path, save) -> Path:
+    """A tiny model folder at ``path``, built once (saved beside, then renamed: never half there)."""
+    if (path / "model_index.json").is_file() or (path / "config.json").is_file():
+        return path
+    staging = path.with_name(f".{path.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    save(staging)
+    shutil.rmtree(path, ignore_errors=True)
+    staging.rename(path)
+    return path
 
 
 def demo_cmd(

@@ -9,7 +9,7 @@ import typer
 
 from t2vz_edit.cli import runner_options
 from t2vz_edit.cli.progress_display import emit_json, progress_display, progress_option
-from t2vz_edit.cli.options import MODELS, RenderOptions, render_command
+from t2vz_edit.cli.options import EDIT, MODELS, OUTPUT, RenderOptions, render_command
 
 timeline_app = typer.Typer(help="Read NLE timelines and put restyled clips back on them.", no_args_is_help=True)
 
@@ -50,13 +50,8 @@ def inspect(file: Path = typer.Argument(..., help="Timeline file (.otio, .edl, .
                    f"src {c['source_in']} ({c['frames']} fr) {c['media']} {' '.join(c['markers'])}")
 
 
-# Edit settings a timeline job takes for every clip (a clip's marker text picks its preset or instruction).
-TIMELINE_EDIT = ("instruction", "preset", "negative", "model", "lora", "scheduler", "seed", "steps", "guidance",
-                 "image_guidance", "size", "chunk", "smooth", "device", "dtype", "draft")
-
-
 @timeline_app.command()
-@render_command(*TIMELINE_EDIT, *MODELS)
+@render_command(*EDIT, *OUTPUT, *MODELS)
 def restyle(file: Path = typer.Argument(..., help="Timeline to read (never written)."),
             output: Path = typer.Option(..., "-o", "--output", help="Timeline to write; format from its suffix."),
             marker: bool = typer.Option(False, "--marker", help="Clips with a 'restyle: ...' marker."),
@@ -71,8 +66,6 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             active: str = typer.Option("restyle", "--active", help="reference mode: active reference, restyle or original."),
             render_dir: Optional[Path] = typer.Option(None, "--render-dir", help="Where renders go (default: OUTPUT folder/renders)."),
             renderer: str = runner_options.RENDERER,
-            force: bool = typer.Option(False, "--force", help="Re-render even when a matching render exists."),
-            overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output timeline."),
             out_format: Optional[str] = typer.Option(None, "--output-format", help="Output format when the suffix does not say."),
             fmt: Optional[str] = typer.Option(None, "--format", help="Input format when the suffix does not say."),
             rate: Optional[str] = typer.Option(None, "--rate", help="Frame rate of an EDL (default: the rate of its media)."),
@@ -81,9 +74,10 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
             runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,
             ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,
             opts: RenderOptions = None) -> None:
-    """Restyle the selected clips (marker text or --preset/--instruction) and write the timeline back.
+    """Restyle the selected clips (marker text, or --preset/--instruction/--prompt) and write the timeline back.
 
-    The edit settings apply to every clip's spec. Renders are placed in the timeline."""
+    The edit settings apply to every clip's spec. Renders (<clip>.<preset>.<first>-<last>.mov) are
+    placed in the timeline; one whose sidecar matches is reused unless --overwrite."""
     from t2vz_edit.spec.errors import PartialFailure, UsageError
     from t2vz_edit.timeline.jobs import Where
     from t2vz_edit.timeline.media_paths import Remap
@@ -96,7 +90,9 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
         raise UsageError(f"--active {active!r}: use restyle or original")
     criteria = Criteria(marker, name, track, metadata, all_clips).check()
     where = Where(file, render_dir or output.parent / "renders", tuple(search_path), tuple(Remap.parse(r) for r in remap))
-    options = Options(criteria, output, where, out_format, mode, handles, force, overwrite, active == "restyle")
+    opts.check_output()
+    options = Options(criteria, output, where, out_format, mode, handles, opts.overwrite, opts.overwrite,
+                      active == "restyle", codec=opts.codec, crf=opts.crf, preview=opts.preview)
     overrides = opts.spec_overrides()
     specs = spec_resolver(opts.preset, overrides.pop("instruction", None), overrides)
     if opts.tiny:

@@ -17,6 +17,7 @@ A command declares which options it takes and receives them as one :class:`Rende
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from dataclasses import dataclass, fields
@@ -42,12 +43,13 @@ class Opt:
     help: str
     spec_field: str = ""
     default: Any = None
+    hidden: bool = False
 
     def parameter(self) -> inspect.Parameter:
         shown: Any = True
         if self.default is None and self.spec_field:
             shown = _spec_default(self.spec_field)
-        option = typer.Option(self.default, *self.flags, help=self.help, show_default=shown)
+        option = typer.Option(self.default, *self.flags, help=self.help, show_default=shown, hidden=self.hidden)
         return inspect.Parameter(self.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=self.type)
 
 
@@ -90,7 +92,9 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
     _spec("draft", ("--draft/--no-draft",), Optional[bool], "draft"),
     Opt("crf", ("--crf",), int, "H.264 quality (lower is better, 0-51).", default=18),
     Opt("preview", ("--preview",), bool, "Also write a before/after video and a contact-sheet PNG.", default=False),
-    Opt("overwrite", ("--overwrite",), bool, "Replace an existing output.", default=False),
+    Opt("overwrite", ("--overwrite",), bool, "Replace existing outputs; timeline and batch renders are made "
+        "again even when a matching render exists.", default=False),
+    Opt("force", ("--force",), bool, "Deprecated name of --overwrite.", default=False, hidden=True),
     Opt("audio", ("--audio",), str, "copy (re-encode only what the output cannot take), reencode or none.",
         default="copy"),
     Opt("offline", ("--offline",), bool, "Never touch the network: a missing model is one error naming every "
@@ -104,7 +108,7 @@ OPTIONS: dict[str, Opt] = {o.name: o for o in (
 TEXT = ("instruction", "prompt", "control", "negative", "preset")
 EDIT = (*TEXT, "model", "lora", "scheduler", "seed", "steps", "guidance", "image_guidance", "size", "chunk",
         "smooth", "motion", "strength", "t0", "t1", "device", "dtype", "draft")
-OUTPUT = ("codec", "crf", "preview", "overwrite")
+OUTPUT = ("codec", "crf", "preview", "overwrite", "force")
 MODELS = ("offline", "tiny")  # where the models come from
 
 # option name -> EditSpec setting it overrides (the rest are render/output options).
@@ -147,6 +151,7 @@ class RenderOptions:
     crf: int = 18
     preview: bool = False
     overwrite: bool = False
+    force: bool = False  # the deprecated name of overwrite; merged into it on the way in
     audio: str = "copy"
     offline: bool = False
     tiny: bool = False
@@ -223,6 +228,9 @@ def render_command(*names: str) -> Callable[[Callable], Callable]:
         @functools.wraps(func)
         def wrapper(**kwargs: Any) -> Any:
             opts = RenderOptions(**{n: kwargs.pop(n) for n in names})
+            if opts.force:  # one name for "replace what exists" on every command
+                typer.echo("note: --force is deprecated; use --overwrite", err=True)
+                opts = dataclasses.replace(opts, overwrite=True, force=False)
             return func(**kwargs, **{holder: opts})
 
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared

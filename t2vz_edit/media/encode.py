@@ -94,19 +94,34 @@ def _output_size(info, size, codec: str) -> tuple[int, int]:
     return width, height
 
 
+def check_render_output(out_path, info, codec: str = "h264", size=None) -> tuple[int, int]:
+    """What a render of ``info`` to ``out_path`` is refused for, checked before any frame is made:
+    an unknown codec, an extension the codec cannot write, a frame size the encoder refuses.
+    Returns the output size (width, height)."""
+    if codec not in CODECS:
+        raise UsageError(f"--codec {codec!r} is not supported; use one of {', '.join(CODECS)}")
+    out = Path(out_path)
+    suffixes = CODECS[codec][3]
+    if codec not in SEQUENCES and out.suffix.lower() not in suffixes:
+        raise UsageError(f"{out}: codec {codec} needs a {' or '.join(suffixes)} file; change the "
+                         "extension or --codec (png writes a folder)")
+    if codec in SEQUENCES and out.suffix.lower() in VIDEO_SUFFIXES:
+        raise UsageError(f"{out}: codec {codec} writes a folder of images, not a {out.suffix} file; give -o a "
+                         "folder name without an extension, or another --codec")
+    return _output_size(info, size, codec)
+
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mxf", ".mkv", ".webm", ".avi")
+
+
 class Render:
     """Context manager returned by :func:`open_render`; see that function."""
 
     def __init__(self, out_path, info, frame_range: FrameRange, *, codec="h264", crf=18, size=None,
                  overwrite=False, provenance=None, progress=None, preset="fast", extra_inputs=(), audio="copy",
                  high_bit_depth=False):
-        if codec not in CODECS:
-            raise UsageError(f"--codec {codec!r} is not supported; use one of {', '.join(CODECS)}")
+        self.size = check_render_output(out_path, info, codec, size)
         self.out = Path(out_path)
-        suffixes = CODECS[codec][3]
-        if codec not in SEQUENCES and self.out.suffix.lower() not in suffixes:
-            raise UsageError(f"{self.out}: codec {codec} needs a {' or '.join(suffixes)} file; change the "
-                             "extension or --codec (png writes a folder)")
         self.info, self.range, self.codec, self.crf, self.preset = info, frame_range, codec, int(crf), preset
         self.audio_mode = audio
         self.depth = 16 if high_bit_depth and info.bit_depth > 8 else 8  # of the frames write() takes
@@ -115,7 +130,6 @@ class Render:
         self.frame_tags = (primaries, transfer)
         if codec == "dnxhr-hqx":  # the DNxHR bitstream signals BT.709 YCbCr only: convert the matrix
             self.matrix = Colorspace.ITU709
-        self.size = _output_size(info, size, codec)
         self.overwrite, self.provenance = overwrite, dict(provenance or {})
         self.report = reporter(progress)
         self.inputs = (info.path, *extra_inputs)

@@ -5,6 +5,11 @@ from the frames as they stream (the contact sheet keeps only its few chosen fram
 with the render or not at all: they are written under hidden temporary names and published
 only after the render itself is in place (issue 16: a render that fails on a full disk leaves
 no previews). Use :meth:`PreviewWriter.maybe` as the *outer* context of the render's.
+
+The contact sheet is for judging the look: each column is one picked frame, the source on top
+taken from the clip at its full display size (not the working size), the render below, both
+scaled to tiles of :data:`TILE_LONG_SIDE` px on the long side, under a label with the source
+frame number and its timecode.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ from t2vz_edit.media.ranges import FrameRange
 from t2vz_edit.media.sidecar import sidecar_path, write_sidecar
 
 CONTACT_FRAMES = 6
+TILE_LONG_SIDE = 480  # px, long side of each tile: large enough to judge faces and edges
+LABEL_HEIGHT = 22  # px, the strip above each column with its frame number and timecode
 
 
 def preview_paths(render: Path) -> tuple[Path, Path]:
@@ -42,6 +49,7 @@ class PreviewWriter:
         width, height = size_wh
         self._video = open_render(self._staged_video, info, span, size=(2 * width, height),
                                   provenance={"job": "restyle-preview"})
+        self._info, self._span = info, span
         self._picks = {int(i) for i in np.linspace(0, span.count - 1, min(CONTACT_FRAMES, span.count))}
         self._sheet: dict[int, np.ndarray] = {}
         self._seen = 0
@@ -93,14 +101,28 @@ class PreviewWriter:
         self._video.write(np.concatenate([source, rendered], axis=2))        # (N, H, 2W, 3)
         for i in range(len(source)):
             if self._seen + i in self._picks:
-                self._sheet[self._seen + i] = np.concatenate([source[i], rendered[i]], axis=0)  # (2H, W, 3)
+                self._sheet[self._seen + i] = rendered[i].copy()  # the source is read again at full size
         self._seen += len(source)
 
     def _sheet_png(self) -> bytes:
-        columns = [self._sheet[i] for i in sorted(self._sheet)]
+        columns = [self._column(i) for i in sorted(self._sheet)]
         buf = io.BytesIO()
         Image.fromarray(np.concatenate(columns, axis=1)).save(buf, format="PNG")  # before on top, after below
         return buf.getvalue()
+
+    def _column(self, index: int) -> np.ndarray:
+        """Label, full-size source tile, render tile: (LABEL_HEIGHT + 2 h, w, 3) uint8."""
+        from t2vz_edit.media.decode import iter_chunks
+        from t2vz_edit.media.timecode import frames_to_timecode, offset_timecode
+
+        frame = self._span.start + index
+        chunk = next(iter_chunks(self._info, FrameRange(frame, frame + 1), chunk_frames=1))
+        source = chunk.frames[0]                                              # (H_full, W_full, 3)
+        tile_hw = tile_size(source.shape[:2])
+        tiles = [_resize(source, tile_hw), _resize(self._sheet[index], tile_hw)]
+        start_tc = self._info.start_timecode or frames_to_timecode(0, self._info.rate)
+        label = f"frame {frame}  {offset_timecode(start_tc, frame, self._info.rate)}"
+        return np.concatenate([_label(label, tile_hw[1]), *tiles], axis=0)
 
 
 class _NoPreview:
@@ -108,6 +130,28 @@ class _NoPreview:
 
     def write(self, source: np.ndarray, rendered: np.ndarray) -> None:
         return None
+
+
+def tile_size(size_hw: tuple[int, int]) -> tuple[int, int]:
+    """(h, w) of a contact-sheet tile: the frame's aspect with a long side of TILE_LONG_SIDE."""
+    height, width = size_hw
+    scale = TILE_LONG_SIDE / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def _resize(frame: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    if frame.shape[:2] == tuple(size_hw):
+        return frame
+    return np.asarray(Image.fromarray(frame).resize(size_hw[::-1], Image.LANCZOS))
+
+
+def _label(text: str, width: int) -> np.ndarray:
+    """A dark strip ``width`` px wide with ``text`` in white: (LABEL_HEIGHT, width, 3) uint8."""
+    from PIL import ImageDraw
+
+    strip = Image.new("RGB", (width, LABEL_HEIGHT), (24, 24, 24))
+    ImageDraw.Draw(strip).text((6, 5), text, fill=(255, 255, 255))
+    return np.asarray(strip)
 
 
 def _fit(frames: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:

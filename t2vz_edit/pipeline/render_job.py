@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
@@ -58,10 +58,21 @@ class RenderRequest:
     render_key: str  # see render_key(): same key = same render, on any machine
     provenance: dict = field(default_factory=dict)  # goes into the sidecar as given
     codec: str = "h264"
+    crf: int = 18
+    preview: bool = False  # also a before/after video and a contact sheet beside the render
 
     @property
     def frame_count(self) -> int:
         return self.stop_frame - self.start_frame
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How each render of a job list is written: ``--codec``, ``--crf``, ``--preview``."""
+
+    codec: str = "h264"
+    crf: int = 18
+    preview: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,12 +152,47 @@ def render_key(media_path: str | os.PathLike, start_frame: int, stop_frame: int,
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def render_path(render_dir: Path, clip_name: str, media_path: Path, key: str, suffix: str = ".mov", *,
-                draft: bool = False, tiny: bool = False) -> Path:
-    """``<render_dir>/<clip name>_<key>[.draft][.tiny-random].mov``; the name is made file-system safe."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", clip_name or Path(media_path).stem).strip("._") or "clip"
+# Suffix of a timeline or batch render per codec (an image-sequence codec writes a folder).
+RENDER_SUFFIX = {"h264": ".mov", "h264-10": ".mov", "hevc": ".mov", "prores": ".mov", "prores4444": ".mov",
+                 "dnxhr-hqx": ".mxf", "png": "", "png16": "", "exr": ""}
+
+
+def render_path(render_dir: Path, clip_name: str, media_path: Path, label: str, start_frame: int, stop_frame: int,
+                *, codec: str = "h264", draft: bool = False, tiny: bool = False) -> Path:
+    """``<render_dir>/<clip>.<label>[.draft][.tiny-random].<first>-<last>.mov``: names an editor reads in a bin.
+
+    ``label`` is the preset or the mode; first and last are the source frames the render holds
+    (last included). Two renders that would share a name are told apart by :func:`unique_paths`.
+
+    >>> render_path(Path("r"), "A001 take 2", Path("A001.mov"), "anime", 100, 148).as_posix()
+    'r/A001_take_2.anime.100-147.mov'
+    """
+    stem = _safe(clip_name or Path(media_path).stem) or "clip"
+    label = _safe(label) or "restyle"
     tags = (".draft" if draft else "") + (".tiny-random" if tiny else "")
-    return Path(render_dir) / f"{stem[:60]}_{key}{tags}{suffix}"
+    return Path(render_dir) / f"{stem[:60]}.{label[:40]}{tags}.{start_frame}-{stop_frame - 1}" \
+                              f"{RENDER_SUFFIX.get(codec, '.mov')}"
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("._")
+
+
+def unique_paths(requests: list[RenderRequest]) -> list[RenderRequest]:
+    """Requests whose readable names collide (two shots of one clip, same range and look, different
+    settings) get their render key added: ``shot.anime.0-47.<key>.mov``. Same key = same render."""
+    keys: dict[Path, set[str]] = {}
+    for r in requests:
+        keys.setdefault(Path(r.out_path), set()).add(r.render_key)
+    out = []
+    for r in requests:
+        path = Path(r.out_path)
+        if len(keys[path]) > 1:
+            suffix = RENDER_SUFFIX.get(r.codec, ".mov")
+            base = path.name[: len(path.name) - len(suffix)] if suffix else path.name
+            r = replace(r, out_path=path.with_name(f"{base}.{r.render_key}{suffix}"))
+        out.append(r)
+    return out
 
 
 def sidecar_render_key(render: Path) -> str | None:

@@ -19,6 +19,7 @@ timecode and audio, at the source's display size, and a sidecar that reproduces 
 from __future__ import annotations
 
 import collections
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from t2vz_edit.pipeline.conditions_job import compute_conditions
 from t2vz_edit.pipeline.model_plan import ensure_models
 from t2vz_edit.pipeline.preview import PreviewWriter
 from t2vz_edit.pipeline.provenance import model_identity, render_provenance
-from t2vz_edit.pipeline.spec_builder import build_spec, preflight, spec_from_sidecar
+from t2vz_edit.pipeline.spec_builder import build_restyle_spec, preflight, spec_from_sidecar
 from t2vz_edit.quality.metrics import QualityAccumulator
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import UsageError
@@ -79,15 +80,24 @@ def restyle(path: str | os.PathLike, preset: str | None = None, *, output: str |
     """Restyle one clip. ``overrides`` are EditSpec settings (instruction, prompt, controls, seed, ...).
 
     ``offline`` (default: ``HF_HUB_OFFLINE``): missing models are one error instead of a download.
-    ``tiny``: every model replaced by a tiny random-weight one (a path check; see ``tiny_models``)."""
-    spec = build_spec(preset, **overrides)                                     # 1. the one spec
+    ``tiny``: every model replaced by a tiny random-weight one (a path check; see ``tiny_models``).
+    A prompt without controls takes the default control (see
+    :func:`~t2vz_edit.pipeline.spec_builder.build_restyle_spec`); the note saying so is logged on
+    the ``t2vz_edit`` logger (the terminal) and recorded as ``defaults`` in the sidecar.
+    """
+    spec, note = build_restyle_spec(preset, **overrides)                       # 1. the one spec
     if tiny:
         from t2vz_edit.pipeline.tiny_models import tiny_spec
 
         spec = tiny_spec(spec)
+    extra = None
+    if note:
+        logging.getLogger("t2vz_edit.pipeline").warning("note: %s", note)
+        extra = {"defaults": {"controls": [c.kind for c in spec.controls], "note": note}}
     return render_spec(path, spec, output=output or default_output(path, spec, preset, codec),
                        frame_range=frame_range, codec=codec, crf=crf, overwrite=overwrite, preview=preview,
-                       audio=audio, score=score, parts=parts, progress=progress, preset=preset, offline=offline)
+                       audio=audio, score=score, parts=parts, progress=progress, preset=preset, offline=offline,
+                       provenance=extra)
 
 
 def restyle_from_sidecar(sidecar_file: str | os.PathLike, *, output: str | os.PathLike | None = None,
@@ -165,8 +175,8 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
                 quality.update(source, rendered)
             previews.write(source, rendered)
         result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths, compute=compute)
-        if quality is not None:
-            result.quality = quality.result()
+        if quality is not None:  # measured at the working size; `score` reads it back from the sidecar
+            result.quality = {**quality.result(), "long_side": max(size_wh)}
             render.provenance["quality"] = result.quality
     return result
 

@@ -9,6 +9,10 @@ have the same frame count (a full-length render; the range then selects from bot
 >>> src = make_clip(os.path.join(tempfile.mkdtemp(), "s.mp4"), frames=6, width=64, height=48)
 >>> score(src, src)["departure_mad"]
 0.0
+
+A restyle's sidecar records what its own figures were measured on (``quality.long_side``, the
+working size) and which source range it holds; :func:`recorded` reads both, so ``t2vz-edit score
+RENDER`` measures the same frames at the same size as the sidecar's figures.
 """
 from __future__ import annotations
 
@@ -24,6 +28,27 @@ from t2vz_edit.spec.progress import ProgressCallback, reporter
 
 DEFAULT_LONG_SIDE = 512  # flow + SSIM at working size: ~10 ms a frame pair, figures comparable across clips
 STAGE = "score"
+
+
+def recorded(render: str | os.PathLike) -> dict[str, Any]:
+    """``source``, ``range`` (a FrameRange) and ``long_side`` a render's sidecar records; only those
+    present (``{}`` without a sidecar). A sidecar that cannot be read is an error, not a guess."""
+    from t2vz_edit.media.sidecar import read_sidecar, sidecar_path
+
+    if not sidecar_path(render).is_file():
+        return {}
+    prov = read_sidecar(render).get("provenance") or {}
+    out: dict[str, Any] = {}
+    if isinstance(prov.get("source"), str) and prov["source"].strip():
+        out["source"] = prov["source"]
+    span = prov.get("range") or {}
+    start, stop = span.get("start_frame"), span.get("stop_frame")
+    if isinstance(start, int) and isinstance(stop, int) and 0 <= start < stop:
+        out["range"] = FrameRange(start, stop)
+    long_side = (prov.get("quality") or {}).get("long_side")
+    if isinstance(long_side, int) and long_side > 0:
+        out["long_side"] = long_side
+    return out
 
 
 def _render_span(source_span: FrameRange, source_frames: int, render_frames: int, render_path) -> FrameRange:

@@ -2,13 +2,20 @@
 
 The mode follows from what was asked when no preset names it: an instruction means Video
 Instruct-Pix2Pix, a prompt with controls means ControlNet video, a prompt alone means
-text-to-video. Conflicting requests (an instruction together with controls) are refused here,
-once, before anything is loaded.
+text-to-video. Conflicting requests (an instruction together with a prompt or controls) are
+refused here, once, before anything is loaded.
+
+A restyle always starts from its source clip: :func:`build_restyle_spec` gives a prompt without
+controls the default control (:data:`DEFAULT_CONTROL`, the source's edges) instead of running
+text-to-video, which would never read the clip, and says so in a note for the terminal and sidecar.
 
 >>> build_spec(instruction="make it a watercolor painting").mode
 'instruct'
 >>> build_spec(prompt="a bronze statue", controls="pose,depth").controls[1].kind
 'depth'
+>>> spec, note = build_restyle_spec(prompt="a bronze statue")
+>>> spec.mode, spec.controls[0].kind, note.startswith("no --control given")
+('controlnet', 'canny', True)
 """
 from __future__ import annotations
 
@@ -16,9 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
-from t2vz_edit.spec.errors import PresetError, UsageError
+from t2vz_edit.spec.errors import InputNotFoundError, PresetError, UsageError
 from t2vz_edit.spec.parse import split_scale
 from t2vz_edit.spec.presets import load_preset
+
+# The control a restyle with a prompt but no --control takes: canny follows the source's edges on
+# any footage and needs no annotator weights (pose finds no people in a landscape; depth needs a
+# depth model), so the render keeps the clip's layout and motion.
+DEFAULT_CONTROL = "canny"
 
 
 def parse_controls(text: str | tuple | list | None) -> tuple[ControlSpec | dict, ...] | None:
@@ -44,6 +56,10 @@ def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
     if overrides.get("instruction") and overrides.get("controls"):
         raise UsageError("--instruction cannot be combined with --control: instructions edit with "
                          "Instruct-Pix2Pix, controls drive ControlNet with --prompt; choose one")
+    if overrides.get("instruction") and overrides.get("prompt"):
+        raise UsageError("--instruction cannot be combined with --prompt: an instruction edits with "
+                         "Instruct-Pix2Pix, a prompt restyles with ControlNet (--prompt \"...\" --control KIND); "
+                         "drop one of them")
     where = None
     if preset:
         base, meta = load_preset(preset)
@@ -62,6 +78,37 @@ def build_spec(preset: str | None = None, **overrides: Any) -> EditSpec:
         if where is None:
             raise
         raise PresetError(str(exc), path=where) from None
+
+
+def build_restyle_spec(preset: str | None = None, **overrides: Any) -> tuple[EditSpec, str]:
+    """The spec of a restyle of a source clip, and a note ('' when none) naming a default it took.
+
+    A request that would be text-to-video (a prompt without controls, on its own or over an
+    instruct preset, or a text2video preset) takes :data:`DEFAULT_CONTROL` instead, so the render
+    follows the clip; ``t2vz-edit generate`` is the command for video from text alone.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("controls") or not _would_be_text2video(preset, given):
+        return build_spec(preset, **given), ""
+    given["controls"] = DEFAULT_CONTROL
+    if given.get("mode") == "text2video" or (preset and "mode" not in given
+                                             and load_preset(preset)[0].mode == "text2video"):
+        given["mode"] = "controlnet"
+    note = (f"no --control given: restyling with --control {DEFAULT_CONTROL} (the source's edges) so the render "
+            "follows the clip; choose another with --control pose|depth|softedge, or use `t2vz-edit generate` "
+            "for video from text alone")
+    return build_spec(preset, **given), note
+
+
+def _would_be_text2video(preset: str | None, given: dict[str, Any]) -> bool:
+    if "mode" in given:
+        return given["mode"] == "text2video"
+    if given.get("instruction"):
+        return False
+    if not preset:
+        return bool(given.get("prompt"))
+    mode = load_preset(preset)[0].mode
+    return mode == "text2video" or (mode == "instruct" and bool(given.get("prompt")))
 
 
 def preflight(spec: EditSpec) -> EditSpec:
@@ -86,6 +133,9 @@ def preflight(spec: EditSpec) -> EditSpec:
         if not c.resolved_model:
             raise UsageError(f"control {c.kind}: this kind has no default ControlNet; give its model "
                              "(model = \"...\" in the preset's [[controls]] table)")
+    for lora in spec.loras:  # a file path: as cheap to check here as after minutes of model loading
+        if not Path(lora.path).expanduser().is_file():
+            raise InputNotFoundError(f"LoRA file {lora.path!r} does not exist; check --lora", path=lora.path)
     return spec
 
 

@@ -18,7 +18,7 @@ from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import T2VZError, TimelineError
 from t2vz_edit.timeline.media_paths import Remap, resolve_media
 from t2vz_edit.timeline.rates import covering_frames, first_frame
-from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, render_key, render_path
+from t2vz_edit.pipeline.render_job import PROVENANCE_KEY, RenderRequest, RenderSettings, render_key, render_path
 from t2vz_edit.pipeline.tiny_models import is_tiny
 from t2vz_edit.timeline.selection import SelectedClip
 
@@ -51,14 +51,20 @@ class ClipJob:
         return f"clip {clip.name or '(unnamed)'!r} on V{self.selected.track_number}"
 
 
-def build_job(selected: SelectedClip, spec_for: SpecFor, where: Where, handles: int, timeline_name: str) -> ClipJob:
-    """A :class:`ClipJob` with a request, or with ``error`` set (never raises a user error)."""
+def build_job(selected: SelectedClip, spec_for: SpecFor, where: Where, handles: int, timeline_name: str,
+              settings: RenderSettings = RenderSettings()) -> ClipJob:
+    """A :class:`ClipJob` with a request, or with ``error`` set (never raises a user error).
+
+    Everything a render can be refused for that is known from the clip, its media's probe and
+    the output settings (range, codec vs container, frame size) is checked here, before any
+    model loads.
+    """
     job = ClipJob(selected)
     try:
         _check_clip(selected)
         media = _find_media(selected.clip, where)
         spec, text = spec_for(selected.text)
-        _fill_request(job, media, spec, text, where, handles, timeline_name)
+        _fill_request(job, media, spec, text, where, handles, timeline_name, settings)
     except T2VZError as exc:
         job.error = f"{job.label}: {exc}"
     return job
@@ -137,8 +143,10 @@ def media_range_finder(where: Where):
 
 
 def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: Where, handles: int,
-                  timeline_name: str) -> None:
+                  timeline_name: str, settings: RenderSettings) -> None:
+    from t2vz_edit.media.encode import check_render_output
     from t2vz_edit.media.probe import probe
+    from t2vz_edit.spec.presets import preset_files
 
     clip = job.selected.clip
     info = probe(media)
@@ -152,13 +160,16 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
     job.head_frames = min(handles, first)
     job.tail_frames = min(handles, info.frame_count - first - count)
     start, stop = first - job.head_frames, first + count + job.tail_frames
-    key = render_key(media, start, stop, spec)
+    key = render_key(media, start, stop, spec, codec=settings.codec)
     provenance = {PROVENANCE_KEY: {
         "render_key": key, "timeline": str(where.timeline_path), "timeline_name": timeline_name,
         "clip": clip.name, "source": str(media), "source_start_frame": start, "source_stop_frame": stop,
         "handles": [job.head_frames, job.tail_frames], "instruction": text}}  # the spec: once, by render_provenance
+    label = text if text in preset_files() else spec.mode
+    out = render_path(where.render_dir, clip.name, media, label, start, stop, codec=settings.codec, draft=spec.draft,
+                      tiny=is_tiny(spec))
+    check_render_output(out, info, settings.codec)
     job.request = RenderRequest(
         media_path=media, start_frame=start, stop_frame=stop, rate=rate, spec=spec, instruction=text,
-        out_path=render_path(where.render_dir, clip.name, media, key, draft=spec.draft, tiny=is_tiny(spec)),
-        clip_name=clip.name,
-        render_key=key, provenance=provenance)
+        out_path=out, clip_name=clip.name, render_key=key, provenance=provenance,
+        codec=settings.codec, crf=settings.crf, preview=settings.preview)

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from t2vz_edit.pipeline.render_job import Renderer, RenderRequest, RenderResult
+from t2vz_edit.media.encode import SEQUENCES
+from t2vz_edit.pipeline.render_job import Renderer, RenderRequest, RenderResult, unique_paths
 from t2vz_edit.pipeline.render_loop import render_all, render_on
 from t2vz_edit.spec.errors import PartialFailure, T2VZError, TimelineError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback
 from t2vz_edit.timeline import conform, limits, placement
-from t2vz_edit.timeline.jobs import ClipJob, SpecFor, Where, build_job, media_range_finder
+from t2vz_edit.timeline.jobs import ClipJob, RenderSettings, SpecFor, Where, build_job, media_range_finder
 from t2vz_edit.timeline.media_paths import resolve_media
 from t2vz_edit.timeline.read import ReadTimeline
 from t2vz_edit.timeline.selection import Criteria, select_clips
@@ -36,6 +37,9 @@ class Options:
     force: bool = False  # re-render even when a matching render exists
     overwrite: bool = False  # replace an existing output timeline
     activate_render: bool = True  # reference mode: the render is the active reference
+    codec: str = "h264"  # of each render (a movie file: the timeline references it)
+    crf: int = 18
+    preview: bool = False  # before/after video and contact sheet beside each render
 
 
 @dataclass
@@ -73,7 +77,9 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
     selected = select_clips(read.timeline, options.criteria)
     if not selected:
         raise UsageError(f"{read.path}: no clips matched the selection; check it with 'timeline inspect'")
-    jobs = [build_job(s, spec_for, options.where, options.handles, read.timeline.name) for s in selected]
+    settings = RenderSettings(options.codec, options.crf, options.preview)
+    jobs = _unique([build_job(s, spec_for, options.where, options.handles, read.timeline.name, settings)
+                    for s in selected])
     # 3. render each distinct (media, range, spec) once
     made_dir = not Path(options.where.render_dir).exists()
     requests = [j.request for j in jobs if j.request]
@@ -104,6 +110,15 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
     return report
 
 
+def _unique(jobs: list) -> list:
+    """Readable render names stay one per render (see :func:`unique_paths`)."""
+    requests = iter(unique_paths([j.request for j in jobs if j.request]))
+    for job in jobs:
+        if job.request:
+            job.request = next(requests)
+    return jobs
+
+
 def _remove_if_empty(folder: Path) -> None:
     try:
         folder.rmdir()
@@ -117,6 +132,8 @@ def _check(read: ReadTimeline, options: Options) -> str:
     if options.handles < 0:
         raise UsageError(f"--handles {options.handles}: must be 0 or more frames")
     options.criteria.check()
+    if options.codec in SEQUENCES:
+        raise UsageError(f"--codec {options.codec}: a timeline references movie files; use h264, prores or dnxhr-hqx")
     key = check_output(options.out_path, read.path, options.out_format, options.overwrite)
     if options.mode == "reference" and key not in ("otio", "otioz"):
         raise UsageError(f"--mode reference needs .otio/.otioz output (multi-reference clips); "

@@ -1,7 +1,7 @@
 """What each selected clip gets: a preset, or an instruction (from its marker or the command line).
 
 A marker's text is a preset name when such a preset exists, else an Instruct-Pix2Pix
-instruction; clips without marker text get ``--preset`` or ``--instruction``. A preset named
+instruction; clips without marker text get ``--preset``, ``--instruction`` or ``--prompt``/``--control``. A preset named
 with ``--preset`` is the base an instruction is applied to when that preset is an instruct one.
 ``overrides`` (``--model``, ``--steps``, ``--size``, ``--seed``, ``--device``, ``--dtype``) apply to
 every clip's spec, e.g. a DreamBooth checkpoint for the whole timeline.
@@ -13,8 +13,10 @@ every clip's spec, e.g. a DreamBooth checkpoint for the whole timeline.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from t2vz_edit.spec import presets
 from t2vz_edit.spec.edit_spec import EditSpec
 from t2vz_edit.spec.errors import UsageError
 from t2vz_edit.timeline.jobs import SpecFor
@@ -22,33 +24,40 @@ from t2vz_edit.timeline.jobs import SpecFor
 
 def spec_resolver(preset: str | None = None, instruction: str | None = None,
                   overrides: dict[str, Any] | None = None) -> SpecFor:
-    """A function ``marker text | None -> (EditSpec, text that chose it)``."""
-    from t2vz_edit.spec import presets
+    """A function ``marker text | None -> (EditSpec, text that chose it)``.
+
+    ``overrides`` may carry ``prompt`` and ``controls`` (the command line's ``--prompt``/``--control``):
+    clips without marker text then restyle with them, as ``restyle`` does (a prompt without
+    controls takes the default control); a marker's own preset or instruction wins for its clip.
+    """
+    from t2vz_edit.pipeline.spec_builder import build_restyle_spec
 
     fixed = {k: v for k, v in (overrides or {}).items() if v is not None}
-    EditSpec(mode="instruct", instruction="check").with_overrides(**fixed)  # bad values fail now
+    text = {k: fixed.pop(k) for k in ("prompt", "controls") if k in fixed}
+    if preset or instruction or text:  # the command line's own choice is checked now, once
+        _, note = build_restyle_spec(preset, instruction=instruction, **text, **fixed)
+        if note:
+            logging.getLogger("t2vz_edit.timeline").warning("note: %s", note)
+    else:  # bad values fail now
+        EditSpec(mode="instruct", instruction="check").with_overrides(**fixed)
 
-    def base() -> EditSpec:
-        if preset:
-            spec = presets.load_preset(preset)[0]
-            if spec.mode == "instruct":
-                return spec
-        return EditSpec(mode="instruct", instruction="placeholder")
-
-    def chosen(text: str | None) -> tuple[EditSpec, str]:
-        name = _preset_named(text)
+    def chosen(marker: str | None) -> tuple[EditSpec, str]:
+        name = _preset_named(marker)
         if name:
-            return presets.load_preset(name)[0], name
-        if text or instruction:
-            picked = text or instruction
-            return base().with_overrides(instruction=picked), picked
+            return build_restyle_spec(name, **fixed)[0], name
+        if marker:
+            base = preset if preset and presets.load_preset(preset)[0].mode == "instruct" else None
+            return build_restyle_spec(base, instruction=marker, **fixed)[0], marker
+        if instruction or text:
+            picked = instruction or text.get("prompt") or preset or ""
+            return build_restyle_spec(preset, instruction=instruction, **text, **fixed)[0], str(picked)
         if preset:
-            return presets.load_preset(preset)[0], preset
-        raise UsageError("clip has no 'restyle: ...' marker text; pass --preset NAME or --instruction TEXT")
+            return build_restyle_spec(preset, **fixed)[0], preset
+        raise UsageError("clip has no 'restyle: ...' marker text; pass --preset NAME, --instruction TEXT or "
+                         "--prompt TEXT")
 
-    def spec_for(text: str | None) -> tuple[EditSpec, str]:
-        spec, picked = chosen(text)
-        return spec.with_overrides(**fixed), picked
+    def spec_for(marker: str | None) -> tuple[EditSpec, str]:
+        return chosen(marker)
 
     return spec_for
 

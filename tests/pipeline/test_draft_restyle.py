@@ -76,5 +76,5 @@ def test_timeline_and_batch_render_names_say_draft(tmp_path):
 
     from t2vz_edit.pipeline.render_job import render_path
 
-    assert render_path(tmp_path, "shot 1", Path("a.mov"), "0123abcd", draft=True).name == "shot_1_0123abcd.draft.mov"
-    assert render_path(tmp_path, "shot 1", Path("a.mov"), "0123abcd").name == "shot_1_0123abcd.mov"
+    assert render_path(tmp_path, "shot 1", Path("a.mov"), "anime", 0, 8, draft=True).name == "shot_1.anime.draft.0-7.mov"
+    assert render_path(tmp_path, "shot 1", Path("a.mov"), "anime", 0, 8).name == "shot_1.anime.0-7.mov"

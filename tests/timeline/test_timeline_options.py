@@ -1,0 +1,109 @@
+"""`timeline restyle` takes what `restyle` takes, names renders so an editor can read them, and
+refuses what it can before any model loads (issue 15, items 4-6)."""
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from t2vz_edit.cli.app import main
+from timeline_helpers import _clip
+
+RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
+
+
+def _main(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exited.value.code or 0, out, err
+
+
+@pytest.fixture
+def loads(monkeypatch) -> list:
+    calls: list = []
+
+    def record(spec, *args, **kwargs):
+        calls.append(spec)
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
+    return calls
+
+
+def _write(timeline, tmp_path) -> Path:
+    in_path = tmp_path / "in.otio"
+    otio.adapters.write_to_file(timeline, str(in_path))
+    return in_path
+
+
+def test_prompt_control_codec_and_readable_render_names(timeline_24, tmp_path, capsys):
+    in_path = _write(timeline_24, tmp_path)
+    code, _, err = _main(capsys, "timeline", "restyle", in_path, "-o", tmp_path / "out.otio", "--name", "shotD",
+                         "--prompt", "a bronze statue", "--control", "canny:0.6", "--lora", _lora(tmp_path),
+                         "--codec", "prores", "--crf", "20", "--renderer", "trim", "--progress", "none")
+    assert code == 0, err
+    names = sorted(p.name for p in (tmp_path / "renders").iterdir() if p.suffix == ".mov")
+    assert names == ["shotD.controlnet.0-10.mov"], names
+    side = json.loads((tmp_path / "renders" / "shotD.controlnet.0-10.mov.json").read_text())
+    assert side["codec"] == "prores"
+    spec = side["provenance"]["t2vz_edit"]["spec"]
+    assert spec["prompt"] == "a bronze statue" and spec["controls"][0]["kind"] == "canny"
+    assert spec["controls"][0]["scale"] == 0.6 and spec["loras"][0]["scale"] == 1.0
+
+
+def _lora(tmp_path) -> Path:
+    path = tmp_path / "style.safetensors"
+    path.write_bytes(b"not read by the trim renderer")
+    return path
+
+
+def test_a_preset_names_the_render_and_two_shots_that_collide_stay_apart(media_factory, tmp_path, capsys):
+    media = media_factory(Fraction(24))["shotA"]
+    track = otio.schema.Track("V1", kind=otio.schema.TrackKind.Video)
+    for text in ("make it snowy", "make it rainy"):  # one clip used twice, same range, two looks
+        clip = _clip("shotA", media, 24.0, 5, 10)
+        clip.markers.append(otio.schema.Marker(name=f"restyle: {text}", marked_range=TR(RT(1, 24), RT(0, 24))))
+        track.append(clip)
+    plain = _clip("shotA", media, 24.0, 30, 6)
+    plain.markers.append(otio.schema.Marker(name="restyle: watercolor", marked_range=TR(RT(1, 24), RT(0, 24))))
+    track.append(plain)
+    timeline = otio.schema.Timeline("twice")
+    timeline.tracks.append(track)
+    code, _, err = _main(capsys, "timeline", "restyle", _write(timeline, tmp_path), "-o", tmp_path / "out.otio",
+                         "--marker", "--renderer", "trim", "--progress", "none")
+    assert code == 0, err
+    names = sorted(p.name for p in (tmp_path / "renders").iterdir() if p.suffix == ".mov")
+    assert names[2] == "shotA.watercolor.30-35.mov", names
+    assert all(re.fullmatch(r"shotA\.instruct\.5-14\.[0-9a-f]{12}\.mov", n) for n in names[:2]) and names[0] != names[1]
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (("--codec", "dnxhr-hqx"), 1, "too small for DNxHR"),
+    (("--codec", "png"), 2, "a timeline references movie files"),
+    (("--t0", "0.9", "--t1", "0.5"), 2, "need t0 < t1"),
+    (("--prompt", "x", "--instruction", "y"), 2, "--instruction cannot be combined with --prompt"),
+    (("--lora", "missing.safetensors"), 2, "missing.safetensors"),
+])
+def test_refused_before_any_model_loads(timeline_24, tmp_path, capsys, loads, args, code, needle):
+    in_path = _write(timeline_24, tmp_path)
+    got, _, err = _main(capsys, "timeline", "restyle", in_path, "-o", tmp_path / "out.otio", "--name", "shotD",
+                        "--instruction" if "--prompt" not in args else "--seed",
+                        "make it snowy" if "--prompt" not in args else "1", *args, "--progress", "none")
+    assert got == code and needle in err, err
+    assert loads == [] and not (tmp_path / "out.otio").exists()
+
+
+def test_force_is_the_hidden_old_name_of_overwrite(timeline_24, tmp_path, capsys):
+    in_path, out = _write(timeline_24, tmp_path), tmp_path / "out.otio"
+    args = ("timeline", "restyle", in_path, "-o", out, "--name", "shotD", "-i", "x", "--renderer", "trim",
+            "--progress", "none")
+    assert _main(capsys, *args)[0] == 0
+    code, _, err = _main(capsys, *args)
+    assert code == 2 and "--overwrite" in err  # the output timeline exists
+    code, _, err = _main(capsys, *args, "--force")
+    assert code == 0 and "--force is deprecated; use --overwrite" in err
