@@ -41,7 +41,13 @@ def _write(timeline, tmp_path) -> Path:
     return in_path
 
 
-def test_prompt_control_codec_and_readable_render_names(timeline_24, tmp_path, capsys):
+def test_prompt_control_codec_and_readable_render_names(timeline_24, tmp_path, capsys, monkeypatch):
+    from t2vz_edit.pipeline import renderers
+
+    requests = []
+    trim = renderers.trim_renderer
+    monkeypatch.setattr(renderers, "trim_renderer", lambda request, progress=None: requests.append(request)
+                        or trim(request, progress))
     in_path = _write(timeline_24, tmp_path)
     code, _, err = _main(capsys, "timeline", "restyle", in_path, "-o", tmp_path / "out.otio", "--name", "shotD",
                          "--prompt", "a bronze statue", "--control", "canny:0.6", "--lora", _lora(tmp_path),
@@ -50,10 +56,10 @@ def test_prompt_control_codec_and_readable_render_names(timeline_24, tmp_path, c
     names = sorted(p.name for p in (tmp_path / "renders").iterdir() if p.suffix == ".mov")
     assert names == ["shotD.controlnet.0-10.mov"], names
     side = json.loads((tmp_path / "renders" / "shotD.controlnet.0-10.mov.json").read_text())
-    assert side["codec"] == "prores"
-    spec = side["provenance"]["t2vz_edit"]["spec"]
-    assert spec["prompt"] == "a bronze statue" and spec["controls"][0]["kind"] == "canny"
-    assert spec["controls"][0]["scale"] == 0.6 and spec["loras"][0]["scale"] == 1.0
+    assert side["codec"] == "prores" and requests[0].crf == 20
+    spec = requests[0].spec
+    assert spec.prompt == "a bronze statue" and spec.controls[0].kind == "canny"
+    assert spec.controls[0].scale == 0.6 and spec.loras[0].scale == 1.0
 
 
 def _lora(tmp_path) -> Path:
