@@ -46,5 +46,5 @@ def loads(monkeypatch) -> list:
         raise AssertionError("a model was loaded")
 
     monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
-    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, tiny: record(spec))
+    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, *args: record(spec))
     return calls

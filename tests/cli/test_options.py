@@ -44,7 +44,7 @@ def test_a_setting_has_one_help_text_and_no_restated_default_across_commands():
 def test_generate_takes_its_defaults_from_the_spec(tmp_path, monkeypatch):
     seen = {}
 
-    def no_models(spec, tiny):
+    def no_models(spec, *args):
         seen["spec"] = spec
         raise SystemExit(0)
 
@@ -87,7 +87,7 @@ def test_a_bad_scale_is_refused_not_folded_into_the_name(tmp_path, capsys, flag,
 
 def test_generate_refuses_an_output_it_cannot_write_before_rendering(tmp_path, capsys, monkeypatch):
     loads = []
-    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, tiny: loads.append(spec))
+    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, *args: loads.append(spec))
     with pytest.raises(SystemExit) as exc:
         main(["generate", "a horse", "--tiny", "-o", str(tmp_path / "x.webm"), "--progress", "none"])
     assert exc.value.code == 2 and "x.webm" in capsys.readouterr().err

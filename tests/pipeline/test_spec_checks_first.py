@@ -33,7 +33,7 @@ def test_motion_dynamics_on_a_non_ddim_sampler_fails_before_anything_loads(clip,
 def test_a_schedule_without_a_step_to_warp_after_fails_before_anything_loads(tmp_path, capsys, monkeypatch):
     # t0/t1 themselves are valid for every step count from 2 up (T' is at least one step after T)
     loads = []
-    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, tiny: loads.append(spec))
+    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, *args: loads.append(spec))
     with pytest.raises(SystemExit) as exc:
         main(["generate", "a horse", "--tiny", "--steps", "1", "-o", str(tmp_path / "h.mp4"), "--progress", "none"])
     assert exc.value.code == 2 and "at least 2 denoising steps" in capsys.readouterr().err
