@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterable
 
 from t2vz_edit.spec.edit_spec import DEFAULT_DEPTH_MODEL, EditSpec
-from t2vz_edit.spec.errors import InputNotFoundError, ModelError
+from t2vz_edit.spec.errors import InputNotFoundError, ModelError, UsageError
 from t2vz_edit.spec.progress import ProgressCallback
 
 DEFAULT_PULLED = (".json", ".safetensors")  # what `models pull` fetches from a config.json repo unasked
@@ -167,7 +167,11 @@ def _short_form(specs: list[EditSpec], preset: str | None) -> str:
     for text, how in candidates:
         if how.get("command") == "generate" and kinds:
             continue
-        if all(_sources_key(s) == key for s in for_specs(draft=spec.draft, **{"command": "", **how})):
+        try:
+            stands_for = for_specs(draft=spec.draft, **{"command": "", **how})
+        except UsageError:  # e.g. a plugin control kind has no default ControlNet: no short form names it
+            continue
+        if all(_sources_key(s) == key for s in stands_for):
             return text
     return ""
 
@@ -175,7 +179,6 @@ def _short_form(specs: list[EditSpec], preset: str | None) -> str:
 def for_specs(command: str, controls: str | None = None, draft: bool = False, preset: str | None = None) -> list[EditSpec]:
     """The spec(s) ``models pull --for/--preset`` stands for (the inverse of :func:`pull_command`)."""
     from t2vz_edit.pipeline.spec_builder import build_spec
-    from t2vz_edit.spec.errors import UsageError
 
     extra = {"draft": True} if draft else {}
     if preset:
