@@ -99,7 +99,7 @@ def _weights_present(source: str, patterns: tuple[str, ...]) -> bool:
 
 def _spec_models(spec: EditSpec) -> list[NeededModel]:
     from t2vz_edit.conditions.registry import annotator_class
-    from t2vz_edit.engine.draft import draft_sources
+    from t2vz_edit.engine.draft import DEFAULT_DRAFT_LORA, LORA_FILE_NAMES, draft_sources
 
     out = [NeededModel("base", spec.resolved_model, present=_hub_present(spec.resolved_model))]
     for c in spec.controls:
@@ -115,7 +115,8 @@ def _spec_models(spec: EditSpec) -> list[NeededModel]:
         out.append(NeededModel(f"lora_{i}", lora.path))
     if spec.draft:
         lora, vae = draft_sources(spec)
-        out += [NeededModel("draft_lora", lora, ("*.safetensors",), _hub_present(lora)),
+        lora_files = LORA_FILE_NAMES if lora == DEFAULT_DRAFT_LORA else ("*.safetensors",)  # no config.json there
+        out += [NeededModel("draft_lora", lora, lora_files, _hub_present(lora)),
                 NeededModel("draft_vae", vae, present=_hub_present(vae))]
     return out
 

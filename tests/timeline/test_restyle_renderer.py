@@ -85,7 +85,8 @@ def test_missing_model_fails_every_clip_with_one_line_and_writes_nothing(tmp_pat
     otio.adapters.write_to_file(timeline_24, str(in_path))
     result = _cli("timeline", "restyle", in_path, "-o", out, "--marker", *FAST,
                   "--model", tmp_path / "no-such-model", "--progress", "none")
-    assert result.returncode == 1, result.stderr
+    # refused once, before any clip is decoded (the models of every clip are checked up front)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "no-such-model" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists() and not (tmp_path / "renders").exists()
 
