@@ -14,6 +14,16 @@ models_app = typer.Typer(help="Fill and inspect the local model store (loading n
                          no_args_is_help=True)
 
 
+FORCE = typer.Option(False, "--force", hidden=True, help="Deprecated name of --overwrite.")
+
+
+def _overwrite(overwrite: bool, force: bool) -> bool:
+    """``--overwrite`` is the one name for replacing what exists; ``--force`` still works, with a note."""
+    if force:
+        typer.echo("note: --force is deprecated; use --overwrite", err=True)
+    return overwrite or force
+
+
 def human_size(size_bytes: int) -> str:
     """1536 -> '1.5 KiB' (binary units, as disk tools print them)."""
     value = float(size_bytes)
@@ -40,7 +50,8 @@ def pull_cmd(
     control: Optional[str] = typer.Option(None, "--control", "-c", help="With --for restyle: control kinds, e.g. pose,depth."),
     draft: bool = typer.Option(False, "--draft", help="With --preset/--for: also the draft LoRA and TAESD."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be pulled (no network)."),
-    force: bool = typer.Option(False, "--force", help="Replace a model already in the store."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model already in the store."),
+    force: bool = FORCE,
     progress: str = progress_option,
 ) -> None:
     """Download models into the store so render nodes can load them without network."""
@@ -66,8 +77,9 @@ def pull_cmd(
             files = f"only {', '.join(item.only)}" if item.only else f"default files{extra}"
             typer.echo(f"would pull {item.label}: {files}")
         return
+    replace_existing = _overwrite(overwrite, force)
     with progress_display(progress) as display:  # missing ones only: a partial annotator folder is refilled
-        entries = pull_models(items, variant=variant, force=force, progress=display.callback) if items else []
+        entries = pull_models(items, variant=variant, force=replace_existing, progress=display.callback) if items else []
         entries += pull_models(needed, variant=variant, force=True, progress=display.callback) if needed else []
     for entry in entries:
         typer.echo(f"pulled {entry.id} ({entry.kind}, {human_size(entry.size_bytes)}) -> {entry.path}")
@@ -117,12 +129,13 @@ def import_cmd(
     path: Path = typer.Argument(..., help="A diffusers folder, model folder or .safetensors checkpoint."),
     as_id: str = typer.Option(..., "--as", help="Hub id to file it under (org/name), e.g. the id specs use."),
     revision: str = typer.Option("", "--revision", help="Revision label, when not the default."),
-    force: bool = typer.Option(False, "--force", help="Replace a model already in the store."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model already in the store."),
+    force: bool = FORCE,
 ) -> None:
     """Copy a local model into the store (e.g. from a USB disk onto an offline render node)."""
     from t2vz_edit.engine.models.store import import_model
 
-    entry = import_model(path, as_id, revision=revision, force=force)
+    entry = import_model(path, as_id, revision=revision, force=_overwrite(overwrite, force))
     typer.echo(f"imported {entry.id} ({entry.kind}, {human_size(entry.size_bytes)}) -> {entry.path}")
 
 

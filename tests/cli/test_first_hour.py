@@ -118,9 +118,9 @@ def test_one_name_for_replacing_what_exists():
     for path, _ in _all_commands():
         visible = _flags(*path)
         assert not {"--force", "--overwrite"} <= visible, f"{' '.join(path)} shows both --force and --overwrite"
-        if path[0] != "models":  # the model store's commands are the models helper's (issue 15 items 1-2)
-            assert "--force" not in visible, f"{' '.join(path)}: --force is the hidden old name of --overwrite"
-    assert "--force" in _flags("timeline", "restyle", hidden=True) and "--force" in _flags("batch", "run", hidden=True)
+        assert "--force" not in visible, f"{' '.join(path)}: --force is the hidden old name of --overwrite"
+    for path in (("timeline", "restyle"), ("batch", "run"), ("models", "pull"), ("models", "import")):
+        assert {"--force", "--overwrite"} <= _flags(*path, hidden=True), path
 
 
 def test_help_shows_a_default_for_every_option():

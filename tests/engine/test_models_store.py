@@ -111,7 +111,9 @@ def test_import_cli_errors(tiny, tmp_path):
     ok = cli("models", "import", str(tiny["sd"]), "--as", "me/tiny")
     assert ok.returncode == 0 and "imported me/tiny (sd," in ok.stdout
     again = cli("models", "import", str(tiny["sd"]), "--as", "me/tiny")
-    assert again.returncode == 2 and "--force" in again.stderr
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    forced = cli("models", "import", str(tiny["sd"]), "--as", "me/tiny", "--force")  # the old, hidden name
+    assert forced.returncode == 0 and "--force is deprecated; use --overwrite" in forced.stderr
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.txt").write_text("hello")
     notmodel = cli("models", "import", str(tmp_path / "notes"), "--as", "me/notes")

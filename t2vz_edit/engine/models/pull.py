@@ -158,7 +158,7 @@ def pull_models(items: Iterable[PullItem], *, variant: str = "", force: bool = F
     items = list(items)
     for item in items:
         if entry_dir(item.hub_id, item.revision).exists() and not force:
-            raise OutputError(f"{item.label} is already in the model store; pass --force to pull it again")
+            raise OutputError(f"{item.label} is already in the model store; pass --overwrite to pull it again")
     check_network(", ".join(item.label for item in items))
     listed = [_list(item, variant) for item in items]
     total = sum(sum(x.sizes.values()) for x in listed)

@@ -210,7 +210,7 @@ def _commit_entry(source: ModelSource, fill, *, origin: str, where: str, force: 
     """Fill a temporary folder in the store, write the manifest (commit, file hashes), then rename it into place."""
     final = entry_dir(source.hub_id, source.revision)
     if final.exists() and not force:
-        raise OutputError(f"{source.label} is already in the model store ({final}); pass --force to replace it")
+        raise OutputError(f"{source.label} is already in the model store ({final}); pass --overwrite to replace it")
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
