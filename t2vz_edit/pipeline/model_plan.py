@@ -129,7 +129,8 @@ def models_needed(specs: Iterable[EditSpec], preset: str | None = None) -> Model
         for m in _spec_models(spec):
             seen.setdefault((m.role, m.source, m.files), m)
     models = tuple(seen.values())
-    return ModelPlan(models, pull_command(specs, preset, [m for m in models if not m.present]))
+    missing = [m for m in models if not m.present]
+    return ModelPlan(models, pull_command(specs, preset, missing) if missing else "")  # only worked out when needed
 
 
 def pull_command(specs: list[EditSpec], preset: str | None = None, missing: list[NeededModel] | None = None) -> str:
