@@ -18,6 +18,7 @@ import fnmatch
 import hashlib
 import importlib.metadata
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,12 @@ WEIGHT_SUFFIXES = (".safetensors", ".pth", ".pt", ".bin", ".ckpt")
 
 def render_provenance(spec: EditSpec, preset: str | None, crf: int, working_size: tuple[int, int],
                       extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The provenance dict of a restyle render (``model_files`` gets :func:`model_identity` once loaded)."""
+    """The provenance dict of a restyle render (``model_files`` gets :func:`model_identity` once loaded).
+
+    Local model paths are recorded absolute (:func:`absolute_sources`), so ``--from-sidecar``
+    reproduces the render from any working folder.
+    """
+    spec = absolute_sources(spec)
     text = {"instruction": spec.instruction} if spec.mode == "instruct" else {"prompt": spec.prompt}
     models = {"base": spec.resolved_model, **{f"controlnet_{c.kind}": c.resolved_model for c in spec.controls}}
     if spec.draft:  # a draft says so: the distilled LoRA and tiny autoencoder it used
@@ -47,6 +53,23 @@ def render_provenance(spec: EditSpec, preset: str | None, crf: int, working_size
             "loras": [lo.path for lo in spec.loras], "preset": preset, "crf": crf,
             "working_size": list(working_size), "libraries": library_versions(), "spec": spec.to_dict(),
             **(extra or {})}
+
+
+def absolute_sources(spec: EditSpec) -> EditSpec:
+    """``spec`` with every model source that names an existing local path (base model, ControlNets,
+    LoRAs, draft LoRA and autoencoder) made absolute; hub ids and empty defaults are kept as written.
+
+    A relative path such as ``--model models/mine`` only means something in the folder it was
+    typed in; the sidecar must work from anywhere.
+    """
+    def absolute(text: str) -> str:
+        path = Path(text).expanduser() if text else None
+        return str(path.resolve()) if path is not None and path.exists() else text
+
+    return replace(spec, model=absolute(spec.model), draft_lora=absolute(spec.draft_lora),
+                   draft_vae=absolute(spec.draft_vae),
+                   controls=tuple(replace(c, model=absolute(c.model)) for c in spec.controls),
+                   loras=tuple(replace(lo, path=absolute(lo.path)) for lo in spec.loras))
 
 
 def library_versions() -> dict[str, str]:

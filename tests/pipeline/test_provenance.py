@@ -51,3 +51,32 @@ def test_sidecar_and_result_record_the_compute_dtype_and_why(clip, tiny_models, 
     compute = read_sidecar(result.output)["provenance"]["compute"]
     assert compute == result.compute
     assert compute["device"] == "cpu" and compute["dtype"] == "float32" and compute["choice"].startswith("auto:")
+
+
+def test_relative_model_and_lora_paths_are_recorded_absolute_and_reproduce_from_another_folder(
+        clip, tiny_models, tmp_path, monkeypatch):
+    """Issue 16 item 13: ``--model instruct --lora styles/ink.safetensors`` typed in one folder; the
+    sidecar is replayed from another (before: the relative paths were recorded and failed there)."""
+    import os
+
+    from t2vz_edit.engine.tiny import save_tiny_lora
+    from t2vz_edit.pipeline.restyle import restyle_from_sidecar
+
+    home = tiny_models["instruct"].parent
+    lora = save_tiny_lora(tmp_path / "styles" / "ink.safetensors", "instruct", seed=5)
+    monkeypatch.chdir(home)
+    result = restyle(clip, instruction="x", model="instruct", loras=[{"path": os.path.relpath(lora, home),
+                                                                      "scale": 0.5}],
+                     frame_range="0+3", steps=2, size=64, output=tmp_path / "a.mov", score=False)
+    spec = read_sidecar(result.output)["provenance"]["spec"]
+    assert spec["model"] == str(tiny_models["instruct"].resolve())
+    assert spec["loras"] == [{"path": str(lora.resolve()), "scale": 0.5}]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    again = restyle_from_sidecar(f"{result.output}.json", output=tmp_path / "b.mov", score=False)
+    assert again.frame_count == 3
+    with av.open(str(result.output)) as a, av.open(str(again.output)) as b:
+        first = [f.to_ndarray(format="rgb24") for f in a.decode(video=0)]
+        second = [f.to_ndarray(format="rgb24") for f in b.decode(video=0)]
+    assert all((x == y).all() for x, y in zip(first, second, strict=True))
