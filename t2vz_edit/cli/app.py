@@ -43,6 +43,7 @@ if _launched_as_cli():
 
 import importlib  # noqa: E402
 import os  # noqa: E402
+import warnings  # noqa: E402
 
 import typer  # noqa: E402
 
@@ -154,7 +155,10 @@ def main(argv: list[str] | None = None) -> None:
         _set_handlers(_cancel)
         if _pending:  # arrived during start-up
             _cancel(_pending[0])
-        code = app(args=argv, prog_name="t2vz-edit", standalone_mode=False)
+        with warnings.catch_warnings():
+            if not _state["debug"]:
+                _quiet_library_warnings()
+            code = app(args=argv, prog_name="t2vz-edit", standalone_mode=False)
     except Cancelled as exc:
         _fail(str(exc), exc.exit_code, as_json)
     except ClickException as exc:
@@ -177,6 +181,13 @@ def main(argv: list[str] | None = None) -> None:
         _set_handlers(None)
         _pending.clear()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_library_warnings() -> None:
+    """Libraries' notices (torch's pickle and jit deprecations, timm's moved modules, controlnet-aux's
+    optional extras) are not the user's business: hidden unless ``--debug``; this project's own stay."""
+    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("default", module=r"t2vz_edit(\.|$)")
 
 
 def _progress_mode(argv: list[str]) -> str | None:

@@ -131,3 +131,40 @@ def test_generate_keeps_a_users_file_at_its_sidecar_path(tmp_path, capsys, no_lo
                      "-o", tmp_path / "g.mp4")
     assert code == 2 and "g.mp4.json already exists" in err, err
     assert notes.read_text() == "my notes" and _listing(tmp_path) == ["g.mp4.json"]
+
+
+_WARNING_SCRIPT = """
+import sys
+sys.argv = ["t2vz-edit", *sys.argv[1:]]
+import t2vz_edit.media.probe as probe_module
+real = probe_module.probe
+
+def warn_as(module, text, category):
+    code = compile(f"import warnings\\nwarnings.warn({text!r}, {category})", module.replace(".", "/") + ".py", "exec")
+    exec(code, {"__name__": module})
+
+def probe(path):
+    warn_as("torch.serialization", "You are using `torch.load` with `weights_only=False` (the current default "
+            "value), which uses the default pickle module implicitly.", "FutureWarning")
+    warn_as("timm.models.layers", "Importing from timm.models.layers is deprecated", "FutureWarning")
+    warn_as("t2vz_edit.media.probe", "our own notice", "UserWarning")
+    return real(path)
+
+probe_module.probe = probe
+from t2vz_edit.cli.app import main
+main()
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["quiet", "debug"])
+def test_library_warnings_do_not_leak_to_stderr(shot, debug):
+    """Issue 16 item 13: torch's pickle FutureWarning (and other libraries' notices) stay off stderr."""
+    import subprocess
+    import sys
+
+    argv = [*(["--debug"] if debug else []), "probe", str(shot)]
+    result = subprocess.run([sys.executable, "-c", _WARNING_SCRIPT, *argv], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ("weights_only" in result.stderr) is debug and ("timm" in result.stderr) is debug, result.stderr
+    assert "our own notice" in result.stderr
