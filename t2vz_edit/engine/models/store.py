@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from t2vz_edit.engine.models.checkpoint import detect_architecture_of_file, has_tokenizer_files
-from t2vz_edit.engine.models.sources import ModelSource, parse_source
+from t2vz_edit.engine.models.sources import SINGLE_FILE_SUFFIXES, ModelSource, parse_source
 from t2vz_edit.engine.store import model_store_dir
 from t2vz_edit.spec.errors import InputNotFoundError, ModelError, OutputError, UsageError
 
@@ -85,7 +85,7 @@ def entry_payload(folder: Path) -> Path:
     """The folder itself, or the one checkpoint file of a single-file entry."""
     if (folder / "model_index.json").is_file() or (folder / "config.json").is_file():
         return folder
-    files = sorted(p for p in folder.glob("*.safetensors"))
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SINGLE_FILE_SUFFIXES)
     return files[0] if len(files) == 1 else folder
 
 
@@ -171,6 +171,10 @@ def import_model(src: str | Path, hub_id: str, *, revision: str = "", force: boo
     if not src.exists():
         raise InputNotFoundError("nothing to import here; give a model folder or a .safetensors file", path=src)
     kind = model_kind(src)  # validates single files (header, architecture) before copying
+    if src.is_file():
+        from t2vz_edit.engine.models.shapes import check_checkpoint_shapes
+
+        check_checkpoint_shapes(src)  # every tensor's shape, not just the first layer's
     if kind == "unknown":
         raise UsageError("not a model: expected a diffusers folder (model_index.json or config.json), "
                          "a tokenizer folder, annotator weights or a .safetensors checkpoint", path=src)
