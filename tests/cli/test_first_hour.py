@@ -40,6 +40,11 @@ def test_a_prompt_without_controls_restyles_the_clip_with_canny_and_says_so(cli_
     provenance = json.loads(Path(f"{out}.json").read_text())["provenance"]
     assert provenance["mode"] == "controlnet" and [c["kind"] for c in provenance["spec"]["controls"]] == ["canny"]
     assert provenance["defaults"]["controls"] == ["canny"] and "no --control given" in provenance["defaults"]["note"]
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    schema = json.loads(resources.files("t2vz_edit.spec").joinpath("sidecar.schema.json").read_text())
+    jsonschema.validate(json.loads(Path(f"{out}.json").read_text()), schema, cls=jsonschema.Draft202012Validator)
 
 
 @pytest.mark.parametrize("extra", [(), ("--preset", "watercolor"), ("--preset", "anime")])
