@@ -34,11 +34,14 @@ def _frames(path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def sidecars(tmp_path_factory, source_clip, tiny_models) -> dict[str, dict]:
-    """Real sidecars of every kind of render: restyle, generate, trim, batch (restyle and trim renderers), timeline."""
+    """Real sidecars of every kind of render: restyle (and its preview), generate, trim, conditions maps,
+    batch (restyle and trim renderers), timeline."""
     root = tmp_path_factory.mktemp("sidecars")
     ip2p = tiny_models["instruct"]
     _cli("restyle", source_clip, "-i", "make it snowy", "--model", ip2p, "--steps", "1", "--size", "64",
-         "--range", "0+3", "-o", root / "restyle.mov", "--progress", "none")
+         "--range", "0+3", "-o", root / "restyle.mov", "--preview", "--progress", "none")
+    _cli("conditions", source_clip, "-k", "canny", "--range", "0+3", "--size", "64", "-o", root / "maps.mp4",
+         "--progress", "none")
     _cli("restyle", source_clip, "-p", "a bronze statue", "--model", tiny_models["sd"], "--steps", "2",
          "--size", "64", "--range", "0+3", "-o", root / "controlnet.mov", "--progress", "none",
          "--preset", _controlnet_preset(root, tiny_models["controlnet"]))
@@ -55,6 +58,9 @@ def sidecars(tmp_path_factory, source_clip, tiny_models) -> dict[str, dict]:
          "--steps", "1", "--size", "64", "--progress", "none")
     (render,) = (root / "renders").rglob("*.mov.json")
     found = {"timeline": json.loads(render.read_text())}
+    (preview,) = [p for p in root.glob("restyle*.json") if p.name != "restyle.mov.json"]
+    found["preview"] = json.loads(preview.read_text())
+    found["conditions"] = json.loads((root / "maps.mp4.json").read_text())
     found |= {name: json.loads((root / f"{name}{ext}.json").read_text())
              for name, ext in (("restyle", ".mov"), ("controlnet", ".mov"), ("generate", ".mp4"), ("trim", ".mov"))}
     for renderer in ("restyle", "trim"):
@@ -87,7 +93,7 @@ def _controlnet_preset(root, controlnet) -> str:
     return str(path)
 
 
-KINDS = ("restyle", "controlnet", "generate", "trim", "batch-restyle", "batch-trim", "timeline")
+KINDS = ("restyle", "controlnet", "generate", "trim", "batch-restyle", "batch-trim", "timeline", "preview", "conditions")
 
 
 @pytest.mark.parametrize("kind", KINDS)
