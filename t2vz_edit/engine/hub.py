@@ -38,6 +38,8 @@ def check_network(what: str = "", timeout_sec: float = CONNECT_TIMEOUT_SEC) -> N
         raise ModelError(f"{head}HF_HUB_OFFLINE is set, so nothing is downloaded; unset it to pull on a networked machine, "
                          "or copy models in with `t2vz-edit models import FOLDER --as ID`")
     url = urlparse(hub_endpoint())
+    if _proxy_for(url.scheme):  # through a proxy a direct connection proves nothing; huggingface_hub says what fails
+        return
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         socket.create_connection((url.hostname or "", port), timeout=timeout_sec).close()
@@ -45,6 +47,11 @@ def check_network(what: str = "", timeout_sec: float = CONNECT_TIMEOUT_SEC) -> N
         raise ModelError(f"{head}no network: cannot reach {hub_endpoint()} ({type(exc).__name__}: {exc}); connect this "
                          "machine, or pull on a networked one and copy the store (T2VZ_MODEL_STORE) or use "
                          "`t2vz-edit models import FOLDER --as ID`") from None
+
+
+def _proxy_for(scheme: str) -> str:
+    names = (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+    return next((os.environ[n] for n in names if os.environ.get(n, "").strip()), "")
 
 
 __all__ = ["hub_endpoint", "offline_env", "check_network", "CONNECT_TIMEOUT_SEC"]

@@ -123,7 +123,8 @@ def test_offline_pull_without_hf_hub_offline_fails_at_once_in_one_line(tmp_path)
     with socket.socket() as s:  # a port nobody listens on: connection refused, like a dead network
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+           and not k.lower().endswith("_proxy")}
     env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", T2VZ_MODEL_STORE=str(tmp_path / "store"))
     began = time.monotonic()
     r = subprocess.run([sys.executable, "-m", "t2vz_edit", "models", "pull", "lllyasviel/control_v11p_sd15_canny"],
@@ -167,7 +168,8 @@ def test_online_first_restyle_fetches_every_missing_model_in_one_download_then_r
              "lllyasviel/control_v11p_sd15_canny": tiny_models["controlnet"]}
     store = tmp_path / "store"
     with FakeHub(repos) as hub:
-        env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+        env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+               and not k.lower().endswith("_proxy")}
         env.update(HF_ENDPOINT=hub.url, T2VZ_MODEL_STORE=str(store), HF_HOME=str(tmp_path / "hf"))
         r = subprocess.run([sys.executable, "-m", "t2vz_edit", "restyle", str(clip), "-p", "a statue", "-c", "canny",
                             "--steps", "1", "--size", "64", "--range", "0+2", "-o", str(tmp_path / "r.mov"),
@@ -211,3 +213,17 @@ def test_offline_timeline_is_one_error_before_any_clip_renders(clip, tmp_path, c
     assert code == 1 and err.count("\n") == 1, err
     assert "lllyasviel/Annotators (table5_pidinet.pth)" in err and "stable-diffusion-v1-5/stable-diffusion-v1-5" in err
     assert not (tmp_path / "out.otio").exists() and not list(tmp_path.glob("renders/*.mov"))
+
+
+def test_behind_a_proxy_the_direct_connection_check_is_skipped(monkeypatch):
+    from t2vz_edit.engine.hub import check_network
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    for name in [k for k in os.environ if k.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_ENDPOINT", "http://no-such-host.invalid")
+    with pytest.raises(Exception, match="no network"):
+        check_network("x/y", timeout_sec=2)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    check_network("x/y", timeout_sec=2)  # the proxy may reach what this machine cannot
