@@ -165,7 +165,7 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
         "render_key": key, "timeline": str(where.timeline_path), "timeline_name": timeline_name,
         "clip": clip.name, "source": str(media), "source_start_frame": start, "source_stop_frame": stop,
         "handles": [job.head_frames, job.tail_frames], "instruction": text}}  # the spec: once, by render_provenance
-    label = text if text in preset_files() else spec.mode
+    label = text if text in preset_files() else Path(text).stem if text.endswith(".toml") else spec.mode
     out = render_path(where.render_dir, clip.name, media, label, start, stop, codec=settings.codec, draft=spec.draft,
                       tiny=is_tiny(spec))
     check_render_output(out, info, settings.codec)

@@ -113,3 +113,14 @@ def test_force_is_the_hidden_old_name_of_overwrite(timeline_24, tmp_path, capsys
     assert code == 2 and "--overwrite" in err  # the output timeline exists
     code, _, err = _main(capsys, *args, "--force")
     assert code == 0 and "--force is deprecated; use --overwrite" in err
+
+
+def test_a_preset_file_names_the_render_by_its_stem(timeline_24, tmp_path, capsys):
+    from t2vz_edit.spec.presets import shipped_presets_dir
+
+    look = tmp_path / "my-look.toml"
+    look.write_text((shipped_presets_dir() / "watercolor.toml").read_text())
+    code, _, err = _main(capsys, "timeline", "restyle", _write(timeline_24, tmp_path), "-o", tmp_path / "out.otio",
+                         "--name", "shotD", "--preset", look, "--renderer", "trim", "--progress", "none")
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "renders").glob("*.mov")] == ["shotD.my-look.0-10.mov"]
