@@ -214,6 +214,16 @@ class ActionProcess(object):
                     os.remove(path)
 
 
+def kept_render_message(reason, render_path):
+    """The error for a finished render that the host refused to place: the render is kept (it took minutes to
+    make), and the message names it so it can be placed by hand. Every plugin says this the same way.
+
+    >>> kept_render_message("no free channel", "/r/A.mov")
+    'no free channel; the render is kept at /r/A.mov (place it by hand)'
+    """
+    return "{}; the render is kept at {} (place it by hand)".format(reason, render_path)
+
+
 def run_action(args, on_progress=None, cli=None, env=None):
     """Run ``t2vz-edit ARGS --progress json`` to the end; returns the final ``done`` event."""
     def on_event(event):

@@ -7,7 +7,7 @@ import os
 import shlex
 
 from .strips import active_movie_strip, place_render, used_range
-from .t2vz_action import ActionFailed, ActionProcess, restyle_args
+from .t2vz_action import ActionFailed, ActionProcess, kept_render_message, restyle_args
 from .t2vz_protocol import ProgressState
 from .t2vz_ranges import HandledRange, range_arg, render_file_name, unused_path, with_handles
 
@@ -109,11 +109,15 @@ def job_step(scene, job):
         return "RUNNING"
     try:
         done = job.process.result()
+    except ActionFailed as exc:  # the CLI failed: it removed its partial files, nothing finished
+        job.error = str(exc)
+        job.process.remove_outputs()
+        return "FAILED"
+    try:
         source = _find_strip(scene, job.source_name)
         strip = place_render(scene, source, done["output"], job.rendered.head, job.tag)
-    except (ActionFailed, RuntimeError) as exc:
-        job.error = str(exc)
-        job.process.remove_outputs()  # a render that cannot be placed is not left behind either
+    except RuntimeError as exc:  # a finished render Blender would not place: kept, and named (as in Resolve)
+        job.error = kept_render_message(str(exc), done["output"])
         return "FAILED"
     strip["t2vz_render"] = done["output"]
     strip["t2vz_source"] = job.source_name

@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from t2vz_action import restyle_args, run_action  # noqa: E402
+from t2vz_action import kept_render_message, restyle_args, run_action  # noqa: E402
 from t2vz_ranges import (SourceRange, parse_rate, range_arg, render_file_name, unused_path,  # noqa: E402
                          used_source_range, with_handles)
 
@@ -216,11 +216,16 @@ class ClipJob(object):
         the new take's index when ``as_take``."""
         key = render_key(self.plan["source"], self.plan["rendered"], self.args[2:])
         name = os.path.basename(render_path)
-        if self.as_take:
-            take = add_take(self.session, self.item, self.plan, render_path, key, self.tag)
-            return take, "added {} as take {} of {}".format(name, take, self.plan["name"])
-        placed, track = place_render(self.session, self.plan, render_path, key, self.tag)
-        return track, "placed {} on V{}".format(name, track)
+        try:
+            if self.as_take:
+                take = add_take(self.session, self.item, self.plan, render_path, key, self.tag)
+                return take, "added {} as take {} of {}".format(name, take, self.plan["name"])
+            placed, track = place_render(self.session, self.plan, render_path, key, self.tag)
+            return track, "placed {} on V{}".format(name, track)
+        except ResolveError as exc:  # the finished render stays on disk, named, for placing by hand
+            if "is placed" in str(exc):  # placed, only its marker refused: nothing to place by hand
+                raise
+            raise ResolveError(kept_render_message(str(exc), render_path))
 
 
 def plan_clip_job(resolve, track_index=1, preset=None, instruction=None, handles=12, render_folder=None,

@@ -59,6 +59,13 @@ def build_scene(scene, clip, size):
     return movie, sound
 
 
+def lock_channels_above(scene, channel):
+    """Lock every channel above ``channel``: the extension finds nowhere to place the render."""
+    channels = scene.sequence_editor.channels
+    for index in range(channel + 1, len(channels)):
+        channels[index].lock = True
+
+
 def add_sound(strips, clip):
     """The movie's audio as a sound strip on channel 1, cut like the movie; or why the wheel cannot."""
     try:
@@ -157,6 +164,8 @@ def render_frames(scene, placed, png_dir, tag):
 def run_case(case, config, prefs):
     scene = bpy.context.scene  # the operator and the sequencer render both use the context scene
     movie, sound = build_scene(scene, config["clip"], config["size"])
+    if case.get("lock_above"):
+        lock_channels_above(scene, SOURCE["channel"])
     sound_before = describe_sound(sound)
     before = {s.name for s in strips_of(scene)}
     prefs.renderer = case["renderer"]
@@ -178,6 +187,7 @@ def run_case(case, config, prefs):
     else:
         job, result["state"] = run_steps(scene, job_module, prefs, texts)
         result["error"] = job.error
+        result["output_exists"], result["output"] = os.path.exists(job.output), job.output
     added = [s for s in strips_of(scene) if s.name not in before]
     result.update(progress=texts, added=[describe(s) for s in added], source=describe(movie),
                   sound={"before": sound_before, "after": describe_sound(sound)},
@@ -193,7 +203,7 @@ def main():
     config = json.load(open(sys.argv[-1]))
     prefs = install(config["zip"])
     prefs.cli, prefs.render_folder = config["cli"], config["render_folder"]
-    results = {"blender": bpy.app.version_string, "cases": []}
+    results = {"blender": bpy.app.version_string, "audaspace": bool(bpy.app.build_options.audaspace), "cases": []}
     for case in config["cases"]:
         results["cases"].append(run_case(case, config, prefs))
     with open(config["results"], "w") as handle:

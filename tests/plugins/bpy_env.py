@@ -63,6 +63,19 @@ def bpy_python(version: str) -> Path:
     return python
 
 
+def wheel_has_audaspace(version: str) -> bool:
+    """What the wheel says: ``bpy.app.build_options.audaspace`` (False: no sound strip can be made in it).
+
+    Asked once per venv (a ~5 s ``import bpy``) and remembered beside its ready mark."""
+    python = bpy_python(version)
+    answer = python.parent.parent / ".t2vz-audaspace"
+    if not answer.exists():
+        code = "import bpy; print(bool(bpy.app.build_options.audaspace))"
+        out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=300, check=True)
+        answer.write_text(out.stdout.strip().splitlines()[-1])
+    return {"True": True, "False": False}[answer.read_text().strip()]
+
+
 def blender_ext(python: Path) -> Path:
     """Blender's extension tool inside the wheel: bpy/<major.minor>/scripts/addons_core/bl_pkg/cli/."""
     site = python.parent.parent / "lib" / "python3.11" / "site-packages" / "bpy"

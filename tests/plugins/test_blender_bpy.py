@@ -3,11 +3,13 @@
 Each version runs one bpy process (tests/plugins/blender_scenario.py) that installs the built
 extension zip the way Blender does, builds a 23.976 scene whose movie strip has an offset
 in-point (channel 2, start 10, offset 7, 12 frames shown), its sound strip on channel 1 cut the same
-way (5.0 only: the 4.2 wheel is compiled without Audaspace, so `new_sound` refuses every file),
+way (only in wheels built with Audaspace, as the wheel itself reports: the 4.2 wheel is not, so
+`new_sound` refuses every file there; the sound-strip test runs for the others),
 a colour strip on channel 3 over the used frames and one on channel 4 over the handles only), and restyles it:
 through the operator (trim renderer), through the operator's steps (trim renderer, 4 handles),
 with tiny random models (restyle renderer), cancelled mid-render by Esc (the operator's modal step fed
-fake TIMER/ESC events: bpy never delivers real ones) and by the panel's Cancel button. Which render frame shows
+fake TIMER/ESC events: bpy never delivers real ones) and by the panel's Cancel button, and with every channel
+above the source locked (placement refused: the render is kept and named). Which render frame shows
 at the strip's first and last frame is read from Blender's own sequencer render.
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bpy_env import BPY_VERSIONS, blender_ext, bpy_python
+from bpy_env import BPY_VERSIONS, blender_ext, bpy_python, wheel_has_audaspace
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins"))
@@ -32,6 +34,25 @@ from build_blender_extension import build  # noqa: E402
 
 SIZE = (160, 96)
 EXPECTED_CHANNEL = 4  # channel 3 is busy over the used frames; channel 4 only over the handles
+# bpy wheels built without Audaspace (bpy.app.build_options.audaspace is False): no sound strip can exist there.
+# test_wheel_audio_is_as_recorded fails if one of BPY_VERSIONS disagrees, so this list stays true.
+WHEELS_WITHOUT_AUDASPACE = ("4.2.23",)
+AUDIO_VERSIONS = tuple(v for v in BPY_VERSIONS if wheel_has_audaspace(v))  # asked of each wheel at collection
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that uses ``blender_run`` runs once per bpy version (one scenario run per version, shared by the
+    module), or only for the versions a test names with :func:`for_versions`."""
+    if "blender_run" in metafunc.fixturenames:
+        versions = getattr(metafunc.function, "bpy_versions", BPY_VERSIONS)
+        metafunc.parametrize("blender_run", versions, indirect=True, scope="module")
+
+
+def for_versions(versions):
+    def mark(test):
+        test.bpy_versions = tuple(versions)
+        return test
+    return mark
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +75,11 @@ def _cases(tiny_instruct: Path) -> list[dict]:
         dict(name="cancel_tiny", how="cancel", cancel_with="esc", renderer="restyle", handles=0, extra_args=tiny,
              instruction="make it an oil painting"),
         dict(name="cancel_button_trim", how="cancel", cancel_with="button", renderer="trim", handles=0),
+        dict(name="refused_trim", how="steps", renderer="trim", handles=1, lock_above=True),
     ]
 
 
-@pytest.fixture(scope="module", params=BPY_VERSIONS)
+@pytest.fixture(scope="module")
 def blender_run(request, scene_clip, tiny_models, tmp_path_factory) -> dict:
     version = request.param
     python = bpy_python(version)
@@ -74,7 +96,8 @@ def blender_run(request, scene_clip, tiny_models, tmp_path_factory) -> dict:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((work / "results.json").read_text())
     assert results["blender"].startswith(version), results["blender"]
-    return {case["name"]: case for case in results["cases"]} | {"version": version, "zip": zip_path}
+    return {case["name"]: case for case in results["cases"]} | {"version": version, "zip": zip_path,
+                                                                  "audaspace": results["audaspace"]}
 
 
 def _frames(path: str) -> np.ndarray:
@@ -156,13 +179,26 @@ def test_esc_mid_render_leaves_nothing(blender_run):
     assert leftovers == [] and case["render_folder_files"] == case["render_folder_before"]
 
 
+def test_wheel_audio_is_as_recorded(blender_run):
+    """Which wheels lack Audaspace is a fact of each wheel: recorded here, so a wheel that gains it (or a new
+    version that lacks it) fails this test rather than silently dropping or skipping the sound-strip checks."""
+    version = blender_run["version"]
+    expected = version not in WHEELS_WITHOUT_AUDASPACE
+    assert blender_run["audaspace"] is expected, (
+        f"bpy {version}: build_options.audaspace={blender_run['audaspace']}; update WHEELS_WITHOUT_AUDASPACE")
+    assert (version in AUDIO_VERSIONS) is expected  # the collection-time answer is the scenario's
+    sound = blender_run["operator_trim"]["sound"]["before"]
+    if expected:
+        assert sound["type"] == "SOUND", sound
+    else:  # new_sound refuses every file in such a wheel
+        assert "without Audaspace" in sound["unavailable"] and "audaspace=False" in sound["unavailable"], sound
+
+
+@for_versions(AUDIO_VERSIONS)
 @pytest.mark.parametrize("case_name", ["operator_trim", "steps_trim_handles", "steps_tiny", "cancel_tiny",
-                                       "cancel_button_trim"])
+                                       "cancel_button_trim", "refused_trim"])
 def test_sound_strip_is_left_alone(blender_run, scene_clip, case_name):
     sound = blender_run[case_name]["sound"]
-    if "unavailable" in sound["before"]:  # 4.2.x wheel: no Audaspace, no sound strip can exist
-        assert blender_run["version"].startswith("4.2") and "without Audaspace" in sound["before"]["unavailable"]
-        pytest.skip(f"bpy {blender_run['version']}: {sound['before']['unavailable']}")
     before = sound["before"]
     assert (before["type"], before["channel"], before["frame_final_start"], before["frame_final_duration"]) == (
         "SOUND", 1, 17, 12)  # cut like the movie strip
@@ -176,3 +212,15 @@ def test_panel_cancel_button_stops_the_job_and_adds_nothing(blender_run):
     assert case["added"] == [] and case["output_exists"] is False
     assert case["render_folder_files"] == case["render_folder_before"]  # no file added, partial or whole
     assert Path(case["output"]).name == "A001_shot.trim.f7-19_v2.mov"  # operator_trim holds the plain name
+
+
+def test_refused_placement_keeps_the_render_and_names_it(blender_run, scene_clip):
+    """Every channel above the source locked: nowhere to place. The finished render stays on disk and the error
+    names it (the same words as Resolve's: t2vz_action.kept_render_message); nothing is added."""
+    case = blender_run["refused_trim"]
+    assert case["state"] == "FAILED" and case["added"] == [], case
+    assert Path(case["output"]).name == "A001_shot.trim.f6-20.mov"
+    assert case["output_exists"] is True and len(_frames(case["output"])) == 14  # 12 used + 1 handle each side
+    assert case["error"].startswith("no free unlocked channel above channel 2"), case["error"]
+    assert case["error"].endswith(f"; the render is kept at {case['output']} (place it by hand)"), case["error"]
+    _assert_source_untouched(case, scene_clip)

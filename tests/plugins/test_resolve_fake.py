@@ -218,6 +218,9 @@ def test_refused_take_shows_the_error_and_changes_nothing(clip_25, tmp_path, cap
     what = "add {} as a take".format(tmp_path / "renders" / "B002_C003.trim.f19-56.mov") if refused == "AddTake" \
         else "select take 2 of B002_C003.mov"
     assert "t2vz-edit failed: Resolve could not {}".format(what) in out, out
+    render = tmp_path / "renders" / "B002_C003.trim.f19-56.mov"
+    assert "the render is kept at {} (place it by hand)".format(render) in out, out  # as Blender says it
+    assert render.is_file()  # the finished render is kept for placing by hand
     assert first.takes == [] and first.GetMediaPoolItem() is source_media  # no take left behind
     assert resolve.project.media_pool.items == []  # the imported render is removed from the media pool again
     assert len(timeline.tracks) == 2 and not timeline.markers

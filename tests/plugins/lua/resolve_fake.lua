@@ -1,6 +1,7 @@
 -- A recorded FAKE of the few Resolve scripting calls the Lua entry script makes (Resolve cannot be
 -- installed here). Usage: lua5.1 resolve_fake.lua SCRIPT.lua; prints CALL lines. Export writes
--- $FAKE_OTIO_TEXT as the exported timeline.
+-- $FAKE_OTIO_TEXT as the exported timeline. With FAKE_UI=1 it also loads the UIManager fake
+-- (resolve_ui_fake.lua: fu, bmd) and prints its UI lines after the CALL lines.
 calls = {}
 local function rec(name) calls[#calls + 1] = name end
 local timeline = {}
@@ -16,5 +17,9 @@ local manager = {}
 function manager:GetCurrentProject() rec("GetCurrentProject"); return project end
 resolve = {EXPORT_OTIO = "EXPORT_OTIO"}
 function resolve:GetProjectManager() rec("GetProjectManager"); return manager end
+if os.getenv("FAKE_UI") == "1" then
+  dofile((arg[0]:gsub("resolve_fake%.lua$", "resolve_ui_fake.lua")))
+end
 dofile(arg[1])
 for _, c in ipairs(calls) do print("CALL " .. c) end
+if fake_ui_report then fake_ui_report() end
