@@ -159,9 +159,13 @@ local function remove_run_files(run)
   end
 end
 
--- after a cancel: the output, its sidecar and partial files (`.<stem>.t2vz-partial-*<ext>`) beside it
+-- after a cancel: the output, its sidecar and partial files (`.<stem>.t2vz-partial-*<ext>`) beside it;
+-- a path ending in "/" is a folder this run made, removed when empty
 local function remove_outputs(paths)
   for _, path in ipairs(paths) do
+    if path:sub(-1) == "/" then
+      os.execute("rmdir " .. quote(path) .. " 2>/dev/null")
+    end
     local folder, stem, ext = path:match("^(.*)/([^/]-)(%.[^./]*)$")
     os.remove(path)
     os.remove(path .. ".json")
@@ -189,7 +193,7 @@ local function run_in_window(fu, bmd, title, args, removable, place)
   local ui = fu.UIManager
   local disp = bmd.UIDispatcher(ui)
   local cli = os.getenv("T2VZ_EDIT_CLI") or "t2vz-edit"
-  local run = start_background(args)
+  local run  -- started once the window is built: a window that cannot be built leaves no CLI running
   local win = disp:AddWindow({ID = "t2vzRestyle", WindowTitle = "t2vz-edit", Geometry = {200, 200, 480, 140},
     ui:VGroup{
       ui:Label{ID = "Title", Text = title, WordWrap = true},
@@ -200,6 +204,7 @@ local function run_in_window(fu, bmd, title, args, removable, place)
   local items = win:GetItems()
   local timer = ui:Timer{ID = "t2vzPoll", Interval = POLL_MS, SingleShot = false}
   local status, message, kill_at, exit_when_cancelled = "running", "", nil, false
+  run = start_background(args)
 
   local function show(text, fraction)
     local value = math.floor(fraction * BAR_MAX + 0.5)
@@ -317,7 +322,10 @@ local function main()
   local ui_host = fu or fusion
   if ui_host and bmd and not windows then
     local title = "timeline " .. name .. ": " .. output
-    return run_in_window(ui_host, bmd, title, args, {output, exported}, place)
+    local removable = {output, exported}
+    local renders = folder .. "/renders/"  -- the CLI's default folder for the clip renders
+    if not os.rename(renders, renders) then removable[#removable + 1] = renders end  -- did not exist before
+    return run_in_window(ui_host, bmd, title, args, removable, place)
   end
   print("t2vz-edit: " .. place(run_cli_waiting(args)))
   return true
