@@ -188,12 +188,8 @@ local function run_result(run, cli)
   return finished(run.state, cli)
 end
 
--- The progress window: a Timer reads the CLI's events; Cancel stops it; the result is placed by `place`.
-local function run_in_window(fu, bmd, title, args, removable, place)
-  local ui = fu.UIManager
-  local disp = bmd.UIDispatcher(ui)
-  local cli = os.getenv("T2VZ_EDIT_CLI") or "t2vz-edit"
-  local run  -- started once the window is built: a window that cannot be built leaves no CLI running
+-- the window (title, status, a bar, the Cancel/Close button) and its poll timer
+local function build_window(ui, disp, title)
   local win = disp:AddWindow({ID = "t2vzRestyle", WindowTitle = "t2vz-edit", Geometry = {200, 200, 480, 140},
     ui:VGroup{
       ui:Label{ID = "Title", Text = title, WordWrap = true},
@@ -201,10 +197,18 @@ local function run_in_window(fu, bmd, title, args, removable, place)
       ui:Slider{ID = "Bar", Minimum = 0, Maximum = BAR_MAX, Value = 0, Enabled = false},
       ui:HGroup{ui:Button{ID = "Cancel", Text = "Cancel"}},
     }})
-  local items = win:GetItems()
-  local timer = ui:Timer{ID = "t2vzPoll", Interval = POLL_MS, SingleShot = false}
+  return win, win:GetItems(), ui:Timer{ID = "t2vzPoll", Interval = POLL_MS, SingleShot = false}
+end
+
+-- The progress window: a Timer reads the CLI's events; Cancel stops it; the result is placed by `place`.
+-- The CLI starts once the window is built (a window that cannot be built leaves no CLI running).
+local function run_in_window(fu, bmd, title, args, removable, place)
+  local ui = fu.UIManager
+  local disp = bmd.UIDispatcher(ui)
+  local cli = os.getenv("T2VZ_EDIT_CLI") or "t2vz-edit"
+  local win, items, timer = build_window(ui, disp, title)
   local status, message, kill_at, exit_when_cancelled = "running", "", nil, false
-  run = start_background(args)
+  local run = start_background(args)
 
   local function show(text, fraction)
     local value = math.floor(fraction * BAR_MAX + 0.5)
@@ -300,7 +304,8 @@ local function main()
   local exported = folder .. "/" .. safe .. "." .. stamp .. ".otio"
   local output = folder .. "/" .. safe .. "." .. stamp .. ".t2vz.otio"
   check(timeline:Export(exported, rs.EXPORT_OTIO), "export the timeline as OTIO")
-  local args = {"timeline", "restyle", exported, "-o", output, os.getenv("T2VZ_SELECT") == "all" and "--all" or "--marker"}
+  local args = {"timeline", "restyle", exported, "-o", output,
+                os.getenv("T2VZ_SELECT") == "all" and "--all" or "--marker"}
   if os.getenv("T2VZ_INSTRUCTION") then
     table.insert(args, "--instruction")
     table.insert(args, os.getenv("T2VZ_INSTRUCTION"))
