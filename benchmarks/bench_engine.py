@@ -8,6 +8,10 @@ Cases
                recipe (pipeline per chunk of chunk-1 new frames, frame 0 re-included and recomputed)
   memory       the engine's peak memory at 16 vs 128 frames, streamed (frames leave chunk by chunk, as in
                the pipeline), each in a fresh process
+  default_dtype  the ControlNet case three ways, interleaved and rotating: the reference (float32), the
+               engine in float32 and the engine in what ``--dtype auto`` picks on this machine
+               (``auto_cpu_dtype``: bfloat16 on an AMX CPU for full-size models at 256²+); ratios with
+               spread, and the default path's output difference against the float32 engine
 
 ``--arch tiny`` (default, CPU-sized random models) or ``--arch sd15`` (the real SD1.5 architecture
 with random weights). Ratios are reference time / engine time (> 1: the engine is faster): the ratio
@@ -19,6 +23,8 @@ RSS once the models are built), so one side's freed memory cannot hide the other
     python benchmarks/bench_engine.py --arch tiny
     python benchmarks/bench_engine.py --arch sd15 --device cuda --size 512 --steps 20
     python benchmarks/bench_engine.py --arch sd15 --size 256 --steps 6 --frames 2 --cases text2video,controlnet
+    python benchmarks/bench_engine.py --arch sd15 --size 256 --steps 1 --frames 2 --repeat 2 \
+        --cases default_dtype --no-peak-memory --warm-up-size 64 --out benchmarks/results/cpu-fullsize-engine.json
 """
 from __future__ import annotations
 
@@ -256,6 +262,71 @@ def _row(args, case, frames, ref_t, our_t, max_abs_diff):
 CASES = {"text2video": case_text2video, "controlnet": case_controlnet, "long": case_long}
 
 
+def case_default_dtype(args, components, parts, controlnet):
+    """Reference fp32 vs engine fp32 vs the engine in the dtype ``--dtype auto`` picks here (ControlNet video).
+
+    Rounds rotate which side runs first; the default path runs on bfloat16 copies of the same weights."""
+    import copy
+
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    from t2vz_edit.engine.models.device import auto_cpu_dtype, resolve_dtype
+
+    if parts.device.type == "cpu":
+        default, why = auto_cpu_dtype(parts.unet.config, (args.size, args.size))
+    else:
+        default = resolve_dtype("auto", parts.device)
+        why = f"auto on {parts.device.type}"
+    fns = case_controlnet(args, components, parts, controlnet, sides_only=True)
+    fast = dict(components)
+    for name in ("unet", "vae", "text_encoder"):
+        fast[name] = copy.deepcopy(components[name]).to(default)
+    fast_parts = EngineParts.from_components(fast, {"canny": copy.deepcopy(controlnet).to(default)})
+    rng = np.random.default_rng(0)
+    maps = (rng.random((args.frames, args.size, args.size, 3)) > 0.8).astype(np.uint8) * 255
+    latent = _latent(args, parts, 1, 5)
+    spec = EditSpec(mode="controlnet", prompt="a robot dancing", controls=(ControlSpec("canny"),), steps=args.steps,
+                    size=args.size, guidance_scale=9.0, scheduler="ddim", chunk_size=args.frames)
+
+    def default_path(run_spec=spec, run_maps=maps, x=latent):
+        for model in fast_parts.models():  # the copies carry whatever processors the originals had
+            model.set_attn_processor(AttnProcessor2_0())
+        return run_edit(run_spec, fast_parts, controls={"canny": run_maps}, noise=FixedNoise(x.to(default)),
+                        output="float")
+
+    small = args.warm_up_size or args.size  # warm-up of the default dtype's kernels, not timed
+    default_path(spec.with_overrides(size=small), maps[:, :small, :small], _latent(
+        argparse.Namespace(size=small), parts, 1, 5))
+
+    sides = {"reference": fns["reference"], "engine_float32": fns["engine"], "engine_default": default_path}
+    names, runs = list(sides), {k: [] for k in sides}
+    for i in range(REPEAT[0]):
+        for side in names[i % 3:] + names[:i % 3]:
+            runs[side].append(measure_once(sides[side], parts.device))
+            print(f"round {i} {side}: {runs[side][-1][1]:.1f} s", file=sys.stderr, flush=True)
+    t = {k: _timings(v) for k, v in runs.items()}
+    out = {k: np.asarray(v[-1][0], np.float32) for k, v in runs.items()}
+    n = args.frames
+
+    def ratio(a, b):
+        per = [x / y for x, y in zip(t[a]["wall_s"], t[b]["wall_s"])]
+        return {"ratio": round(t[a]["median_s"] / t[b]["median_s"], 3),
+                "ratio_min_max": [round(min(per), 3), round(max(per), 3)],
+                "cpu_ratio": round(t[a]["median_cpu_s"] / t[b]["median_cpu_s"], 3)}
+
+    diff = np.abs(out["engine_default"] - out["engine_float32"])
+    return {"frames": n, "rounds": REPEAT[0], "default_dtype": str(default).replace("torch.", ""), "why": why,
+            "s_per_frame": {k: round(v["median_s"] / n, 2) for k, v in t.items()},
+            "wall_s": {k: [round(x, 1) for x in v["wall_s"]] for k, v in t.items()},
+            "engine_float32_vs_reference": ratio("reference", "engine_float32"),
+            "engine_default_vs_reference": ratio("reference", "engine_default"),
+            "engine_default_vs_engine_float32": ratio("engine_float32", "engine_default"),
+            "max_abs_diff_float32_vs_reference": float(np.abs(out["engine_float32"] - out["reference"]).max()),
+            "default_vs_float32_abs_diff": {"mean": round(float(diff.mean()), 5), "max": round(float(diff.max()), 4),
+                                            "relative_l2": round(float(np.linalg.norm(diff) / np.linalg.norm(
+                                                out["engine_float32"])), 5)}}
+
+
 def case_memory(args):
     """Each frame count in a fresh process: the engine's peak memory, chunk ``--chunk``."""
     rows = {}
@@ -292,10 +363,15 @@ def _memory_child(args):
 
 
 def _warm_up(args, components, parts):
-    """One small call of each side first, so lazy initialisation is not timed."""
-    x_t = _latent(args, parts, 1, 0)
-    _reference_t2v(args, components, 2, x_t, 0)
-    run_edit(_t2v_spec(args, 2, 2), parts)
+    """One small call of each side first, so lazy initialisation is not timed (``--warm-up-size``
+    makes it cheap at full size: the libraries' lazy set-up, not this size's kernels)."""
+    warm = argparse.Namespace(**{**vars(args), "size": args.warm_up_size or args.size})
+    warm.steps = max(warm.steps, 6)  # the reference's t0/t1 indices need 6 steps
+    warm.t1_index, warm.t0_index = warm.steps - 3, warm.steps - 6
+    warm.motion_ref = args.motion_ref * args.size / warm.size
+    x_t = _latent(warm, parts, 1, 0)
+    _reference_t2v(warm, components, 2, x_t, 0)
+    run_edit(_t2v_spec(warm, 2, 2).with_overrides(steps=2), parts)
 
 
 def main(argv=None):
@@ -316,17 +392,20 @@ def main(argv=None):
     p.add_argument("--_peak", default="", help=argparse.SUPPRESS)
     p.add_argument("--cases", default="text2video,controlnet,long,memory")
     p.add_argument("--_memory-frames", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--warm-up-size", type=int, default=0, help="size of the warm-up calls (default --size)")
+    p.add_argument("--out", default="", help="also write the JSON here")
     args = p.parse_args(argv)
     args.dtype = args.dtype or ("float16" if args.device.startswith("cuda") else "float32")
     args.size = args.size or (512 if args.arch == "sd15" else 64)
     args.steps = args.steps or (20 if args.arch == "sd15" else 8)
     # reference t0/t1 indices (from the end of the step list) and the timesteps they name
-    args.t1_index, args.t0_index = args.steps - 3, args.steps - 6
+    # (text2video and long need --steps >= 6; other cases run any step count)
+    args.t1_index, args.t0_index = max(args.steps, 6) - 3, max(args.steps, 6) - 6
     # the reference's flow is on a 512² grid: this strength moves one whole latent pixel per frame
     # (nearest warping, so both sides move the same pixels)
     args.motion_ref = 512 * 8 / args.size if args.arch == "sd15" else 512 * 4 / args.size
     sched = build_scheduler()
-    sched.set_timesteps(args.steps)
+    sched.set_timesteps(max(args.steps, 6))
     ts = [int(t) for t in sched.timesteps]
     args.t1_index_time, args.t0_index_time = ts[-args.t1_index - 1], ts[-args.t0_index - 1]
     torch.set_grad_enabled(False)
@@ -335,6 +414,7 @@ def main(argv=None):
         return _memory_child(args)
     if args._peak:
         return _peak_child(args)
+    started = time.perf_counter()
     components, parts, controlnet = build(args)
     _warm_up(args, components, parts)
     cases = args.cases.split(",")
@@ -349,7 +429,14 @@ def main(argv=None):
         report["long"] = case_long(args, components, parts, controlnet)
     if "memory" in cases:
         report["memory"] = case_memory(args)
-    print(json.dumps(report, indent=2))
+    if "default_dtype" in cases:
+        report["default_dtype"] = case_default_dtype(args, components, parts, controlnet)
+    report["total_s"] = round(time.perf_counter() - started, 1)
+    text = json.dumps(report, indent=2)
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,15 @@ sample, the achieved rate against the nominal 0.80 TFLOP of one SD1.5 UNet forwa
 
     python benchmarks/bench_fullsize_cpu.py                 # 2 steps, 512², 8 frames, guidance 1
     python benchmarks/bench_fullsize_cpu.py --guidance 7.5  # two guidance groups (twice the UNet work)
+    python benchmarks/bench_fullsize_cpu.py --draft --size 256 --frames 1 --out benchmarks/results/cpu-fullsize-draft.json
+
+``--draft``: draft mode against the full render at the full-size config, ControlNet (canny) video,
+in the dtype ``--dtype auto`` picks here (``auto_cpu_dtype``; ``--dtype`` overrides). The draft
+(4 LCM steps, guidance 1 = one group, TAESD decode) is timed end to end; the full render (DDIM,
+guidance 9 = two groups, SD VAE decode) is timed at 2 steps and projected to 20 (the reference's
+ControlNet setting) and 50 steps from its measured per-step time (the 2-step run less its decode
+and prompt encoding, each timed apart). The full VAE vs TAESD decode times are measured apart.
+The draft LoRA is not fused (random weights; a fused LoRA costs nothing at inference).
 """
 from __future__ import annotations
 
@@ -48,6 +57,63 @@ class StageClock:
         print(f"{self.last[stage]:8.1f} s  {stage} {done}/{total}", file=sys.stderr, flush=True)
 
 
+def draft_vs_full(args) -> dict:
+    """Draft (timed end to end) against the full render (2 steps timed, projected); decode times apart."""
+    import dataclasses
+
+    import numpy as np
+
+    from t2vz_edit.engine import vae
+    from t2vz_edit.engine.models.device import auto_cpu_dtype
+    from t2vz_edit.engine.modes.base import encode_prompt
+    from t2vz_edit.engine.tiny import build_controlnet, build_taesd, sd15_configs
+    from t2vz_edit.spec.edit_spec import ControlSpec
+
+    comps = build_tiny("sd", seed=0, arch="sd15")
+    net = build_controlnet(seed=1, config=sd15_configs()["controlnet"])
+    if args.dtype == "auto":
+        dtype, why = auto_cpu_dtype(comps["unet"].config, (args.size, args.size))
+    else:
+        dtype, why = getattr(torch, args.dtype), f"--dtype {args.dtype}"
+    for module in (comps["unet"], comps["text_encoder"], comps["vae"], net):
+        torch.nn.Module.to(module, dtype=dtype)
+    taesd = build_taesd(arch="sd15").to(dtype)
+    full = EngineParts.from_components(comps, {"canny": net})
+    draft = dataclasses.replace(full, draft_vae=taesd)
+    maps = (np.random.default_rng(0).random((args.frames, args.size, args.size, 3)) > 0.8).astype(np.uint8) * 255
+    spec = EditSpec(mode="controlnet", prompt="a robot dancing", controls=(ControlSpec("canny"),), steps=2,
+                    size=args.size, guidance_scale=9.0, scheduler="ddim", chunk_size=args.frames, seed=3)
+    draft_spec = spec.with_overrides(draft=True)  # 4 LCM steps, guidance 1
+
+    def timed(fn):
+        t = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - t
+        print(f"{seconds:8.1f} s", file=sys.stderr, flush=True)
+        return seconds
+
+    run_edit(spec.with_overrides(size=64, steps=1), full, controls={"canny": maps[:, :64, :64]})  # lazy set-up
+    run_edit(draft_spec.with_overrides(size=64), draft, controls={"canny": maps[:, :64, :64]})
+    latent = torch.randn(args.frames, 4, args.size // 8, args.size // 8).to(dtype)
+    decode = {"full_vae_s": timed(lambda: vae.decode(full, latent, args.frames)),
+              "taesd_s": timed(lambda: vae.decode(draft, latent, args.frames))}
+    text_s = timed(lambda: [encode_prompt(full, t, torch.device("cpu"), dtype) for t in ("a robot dancing", "")])
+    draft_s = timed(lambda: run_edit(draft_spec, draft, controls={"canny": maps}))
+    full2_s = timed(lambda: run_edit(spec, full, controls={"canny": maps}))
+    step_s = (full2_s - decode["full_vae_s"] - text_s) / 2  # one DDIM step, two groups, UNet + ControlNet
+    projected = {n: full2_s + (n - 2) * step_s for n in (20, 50)}
+    n = args.frames
+    return {"device": "cpu", "threads": torch.get_num_threads(), "arch": "sd15 (random weights)", "mode": "controlnet",
+            "size": args.size, "frames": n, "dtype": str(dtype).replace("torch.", ""), "why": why,
+            "draft": {"steps": 4, "guidance_groups": 1, "decoder": "TAESD", "s_per_frame": round(draft_s / n, 1)},
+            "full_2_steps": {"guidance_groups": 2, "decoder": "SD VAE", "s_per_frame": round(full2_s / n, 1),
+                             "s_per_step": round(step_s / n, 1), "prompt_encoding_s": round(text_s, 1)},
+            "full_projected_s_per_frame": {str(k): round(v / n, 1) for k, v in projected.items()},
+            "draft_speedup_projected": {f"vs_{k}_steps": round(v / draft_s, 1) for k, v in projected.items()},
+            "decode_s_per_frame": {k: round(v / n, 2) for k, v in decode.items()},
+            "decode_ratio_full_vae_vs_taesd": round(decode["full_vae_s"] / decode["taesd_s"], 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=2)
@@ -56,7 +122,21 @@ def main() -> None:
     ap.add_argument("--guidance", type=float, default=1.0)
     ap.add_argument("--chunk", type=int, default=8)
     ap.add_argument("--smooth", action="store_true", help="background smoothing on (saliency masks)")
+    ap.add_argument("--draft", action="store_true", help="draft vs full render at the full-size config (see above)")
+    ap.add_argument("--dtype", default="auto", help="with --draft: auto (what --dtype auto picks here), float32, bfloat16")
+    ap.add_argument("--out", default="", help="also write the JSON here")
     args = ap.parse_args()
+    torch.set_grad_enabled(False)
+    if args.draft:
+        t = time.perf_counter()
+        report = draft_vs_full(args)
+        report["total_s"] = round(time.perf_counter() - t, 1)
+        text = json.dumps(report, indent=1)
+        if args.out:
+            with open(args.out, "w") as fh:
+                fh.write(text + "\n")
+        print(text)
+        return
 
     t = time.perf_counter()
     parts = EngineParts.from_components(build_tiny("sd", seed=0, arch="sd15"))
