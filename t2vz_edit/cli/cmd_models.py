@@ -126,7 +126,8 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) 
 
 @models_app.command("import")
 def import_cmd(
-    path: Path = typer.Argument(..., help="A diffusers folder, model folder or .safetensors checkpoint."),
+    path: Path = typer.Argument(..., help="A diffusers folder, model folder (ControlNet, TAESD), .safetensors checkpoint "
+                                                 "or LoRA file."),
     as_id: str = typer.Option(..., "--as", help="Hub id to file it under (org/name), e.g. the id specs use."),
     revision: str = typer.Option("", "--revision", help="Revision label, when not the default."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model already in the store."),

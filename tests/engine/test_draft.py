@@ -129,3 +129,32 @@ def test_draft_motion_span_is_one_step_when_t0_t1_collapse():
     assert draft_motion_indices(four, 0.88, 0.94, 1000) == (0, 1)
     assert draft_motion_indices(eight, 0.88, 0.94, 1000) == (0, 1)
     assert draft_motion_indices(eight, 0.5, 0.9, 1000) == (1, 4)
+
+
+def test_models_import_takes_a_lora_file_a_lora_folder_and_taesd_and_draft_loads_them(files):
+    """`t2vz-edit models import` files draft mode's LoRA and TAESD in the store (it refused them)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from t2vz_edit.engine.models.store import import_model, list_models
+
+    lora = import_model(files["lora_ip2p"], "me/lcm-file")  # a bare kohya .safetensors
+    folder = import_model(files["lora"].parent, DEFAULT_DRAFT_LORA)  # the hub layout: a folder with one file
+    taesd = import_model(files["taesd"], DEFAULT_DRAFT_VAE)
+    assert (lora.kind, folder.kind, taesd.kind) == ("lora", "lora", "taesd")
+    assert {e.id: e.kind for e in list_models()}[DEFAULT_DRAFT_VAE] == "taesd"
+    draft = load_parts(spec_of(files, draft=True))  # the default ids, resolved through the store
+    assert type(draft.draft_vae).__name__ == "AutoencoderTiny"
+    out = subprocess.run([sys.executable, "-m", "t2vz_edit", "models", "import", str(files["lora"]), "--as",
+                          "me/lcm-cli"], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert out.returncode == 0 and "imported me/lcm-cli (lora," in out.stdout, out.stderr
+    listed = subprocess.run([sys.executable, "-m", "t2vz_edit", "models", "list", "--json"], capture_output=True,
+                            text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert {m["id"]: m["kind"] for m in json.loads(listed.stdout)["models"]}["me/lcm-cli"] == "lora"
+
+
+def test_a_lora_given_as_the_base_model_says_to_use_lora(files):
+    with pytest.raises(ModelError, match="LoRA file.*--lora"):
+        load_parts(spec_of(files, model=str(files["lora_ip2p"])))

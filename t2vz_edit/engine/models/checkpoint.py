@@ -9,6 +9,7 @@ loaders, LoRA fusing and draft mode share it without importing one another.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,19 @@ def _shapes(path: Path) -> dict[str, tuple[int, ...]]:
                          "download or export it again", path=path) from None
 
 
+_LORA_KEY = re.compile(r"^(lora_unet_|lora_te\d?_)|\.(lora_A|lora_B|lora_down|lora_up)\.|\.lora\.(down|up)\.|"
+                       r"\.lora_linear_layer\.(down|up)\.")
+
+
+def is_lora(shapes: dict[str, tuple[int, ...]]) -> bool:
+    """True for a LoRA file (kohya ``lora_unet_*`` / diffusers ``*.lora_A`` ...): low-rank updates, no UNet.
+
+    >>> is_lora({"lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight": (4, 320, 1, 1)})
+    True
+    """
+    return bool(shapes) and UNET_IN not in shapes and any(_LORA_KEY.search(k) for k in shapes)
+
+
 def detect_architecture(shapes: dict[str, tuple[int, ...]], *, path: Path | str = "checkpoint") -> str:
     """'sd', 'instruct' or 'controlnet' from parameter names and shapes; ModelError otherwise."""
     if any(k in shapes for k in CONTROL_HINT):
@@ -65,6 +79,9 @@ def detect_architecture(shapes: dict[str, tuple[int, ...]], *, path: Path | str 
         raise ModelError("this is an SDXL checkpoint; only the SD1.5 family is supported", path=path)
     if any(k.startswith("cond_stage_model.model.") for k in shapes):
         raise ModelError("this is an SD2.x (OpenCLIP) checkpoint; only the SD1.5 family is supported", path=path)
+    if is_lora(shapes):
+        raise ModelError("this is a LoRA file, not a base model; pass it with --lora FILE[:SCALE] (or draft_lora)",
+                         path=path)
     if UNET_IN not in shapes:
         raise ModelError("not a Stable Diffusion checkpoint (no model.diffusion_model.* UNet weights); "
                          "give an SD1.5-family .safetensors or a diffusers folder", path=path)
@@ -77,6 +94,12 @@ def detect_architecture(shapes: dict[str, tuple[int, ...]], *, path: Path | str 
 
 def detect_architecture_of_file(path: Path) -> str:
     return detect_architecture(_shapes(Path(path)), path=path)
+
+
+def file_kind(path: Path) -> str:
+    """'lora', or what :func:`detect_architecture` says, of a single weights file."""
+    shapes = _shapes(Path(path))
+    return "lora" if is_lora(shapes) else detect_architecture(shapes, path=path)
 
 
 def has_tokenizer_files(folder: Path) -> bool:

@@ -24,13 +24,13 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from t2vz_edit.engine.models.checkpoint import detect_architecture_of_file, has_tokenizer_files
+from t2vz_edit.engine.models.checkpoint import file_kind, has_tokenizer_files
 from t2vz_edit.engine.models.sources import SINGLE_FILE_SUFFIXES, ModelSource, parse_source
 from t2vz_edit.engine.store import model_store_dir
 from t2vz_edit.spec.errors import InputNotFoundError, ModelError, OutputError, UsageError
 
 MANIFEST = "t2vz-model.json"
-KINDS = ("sd", "instruct", "controlnet", "annotator", "tokenizer", "unknown")
+KINDS = ("sd", "instruct", "controlnet", "lora", "taesd", "annotator", "tokenizer", "unknown")
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,12 @@ def _hf_cache_snapshot(source: ModelSource) -> Path | None:
 # -- what is there -----------------------------------------------------------------------------
 
 def model_kind(path: Path) -> str:
-    """sd / instruct / controlnet / annotator / tokenizer / unknown, from configs or tensor shapes."""
+    """sd / instruct / controlnet / lora / taesd / annotator / tokenizer / unknown, from configs or
+    tensor shapes (a LoRA file, or a folder holding one such as latent-consistency/lcm-lora-sdv1-5,
+    is ``lora``; an ``AutoencoderTiny`` folder such as madebyollin/taesd is ``taesd``)."""
     path = Path(path)
     if path.is_file():
-        return detect_architecture_of_file(path)
+        return file_kind(path)
     index = path / "model_index.json"
     if index.is_file():
         unet_cfg = _read_json(path / "unet" / "config.json")
@@ -114,6 +116,8 @@ def model_kind(path: Path) -> str:
     config = _read_json(path / "config.json")
     if config.get("_class_name") == "ControlNetModel":
         return "controlnet"
+    if config.get("_class_name") == "AutoencoderTiny":
+        return "taesd"  # draft mode's tiny autoencoder
     if "model_type" in config or any(path.glob("*.pth")) or any(path.glob("*.pt")):
         return "annotator"  # transformers estimators (depth) and controlnet-aux weights
     if has_tokenizer_files(path):
@@ -171,13 +175,13 @@ def import_model(src: str | Path, hub_id: str, *, revision: str = "", force: boo
     if not src.exists():
         raise InputNotFoundError("nothing to import here; give a model folder or a .safetensors file", path=src)
     kind = model_kind(src)  # validates single files (header, architecture) before copying
-    if src.is_file():
+    if src.is_file() and kind != "lora":  # a LoRA's layers are checked against the model it is fused into
         from t2vz_edit.engine.models.shapes import check_checkpoint_shapes
 
         check_checkpoint_shapes(src)  # every tensor's shape, not just the first layer's
     if kind == "unknown":
         raise UsageError("not a model: expected a diffusers folder (model_index.json or config.json), "
-                         "a tokenizer folder, annotator weights or a .safetensors checkpoint", path=src)
+                         "a tokenizer folder, annotator weights, a .safetensors checkpoint or LoRA", path=src)
 
     def fill(tmp: Path) -> None:
         if src.is_dir():
