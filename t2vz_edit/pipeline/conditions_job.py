@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from t2vz_edit.conditions import ConditionMaps, compute_maps, make_annotator
 from t2vz_edit.conditions.registry import annotator_class
@@ -43,19 +43,22 @@ def content_id(path: str | os.PathLike) -> str:
 def compute_conditions(path: str | os.PathLike, kind: str | ControlSpec, *, frame_range=None,
                        long_side: int | None = None, params: dict[str, Any] | None = None,
                        chunk_frames: int = 16, refresh: bool = False,
-                       progress: ProgressCallback | None = None) -> ConditionMaps:
+                       progress: ProgressCallback | None = None, chunks: Iterable[Any] | None = None
+                       ) -> ConditionMaps:
     """Control maps of ``kind`` for ``frame_range`` of the clip at working size ``long_side``.
 
     Returns a :class:`ConditionMaps` (iterate for chunks, ``read(start, stop)`` with source frame
     numbers, ``array()`` for all); a second call with the same inputs is served from the cache
     without decoding. ``frame_range`` is a range text ("24-72", "1s+2s", timecodes), a
-    ``FrameRange`` or ``None`` for the whole clip.
+    ``FrameRange`` or ``None`` for the whole clip. ``chunks`` gives the decoded frames of that
+    range at ``long_side`` (the pipeline's one decoding pass); without it the clip is decoded here.
     """
     annotator = make_annotator(kind, params)          # 1. unknown kind / params / weights fail first
     info = probe(path)                                 # 2. the clip and the frames asked for
     span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(info, frame_range)
     fields = {"content": content_id(info.path), "range": [span.start, span.stop], "long_side": long_side or 0}
-    chunks = iter_chunks(info, span, chunk_frames=chunk_frames, long_side=long_side)  # 3. lazy: a hit never decodes
+    if chunks is None:  # 3. lazy: a hit never decodes
+        chunks = iter_chunks(info, span, chunk_frames=chunk_frames, long_side=long_side)
     return compute_maps(chunks, annotator, source_fields=fields, total_frames=span.count, refresh=refresh,
                         progress=progress)
 

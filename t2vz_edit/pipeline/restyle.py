@@ -19,11 +19,12 @@ timecode and audio, at the source's display size, and a sidecar that reproduces 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -36,6 +37,7 @@ from t2vz_edit.media.ranges import FrameRange, resolve_range
 from t2vz_edit.media.sidecar import read_sidecar, render_fields
 from t2vz_edit.pipeline.conditions_job import compute_conditions
 from t2vz_edit.pipeline.model_plan import ensure_models
+from t2vz_edit.pipeline.overlap import BackgroundWriter, SpooledChunks, read_ahead
 from t2vz_edit.pipeline.preview import PreviewWriter
 from t2vz_edit.pipeline.provenance import model_identity, render_provenance
 from t2vz_edit.pipeline.spec_builder import build_restyle_spec, preflight, spec_from_sidecar
@@ -137,11 +139,14 @@ def full_quality_path(draft_render: Path) -> Path:
 
 def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264", crf=18, overwrite=False,
                 audio="copy", preview=False, score=True, parts=None, progress=None, preset=None,
-                provenance: dict[str, Any] | None = None, offline: bool | None = None) -> RestyleResult:
+                provenance: dict[str, Any] | None = None, offline: bool | None = None,
+                workers: bool = True) -> RestyleResult:
     """The streaming render of ``spec`` over ``frame_range`` of ``path`` into ``output``.
 
     ``provenance`` adds the caller's keys (a timeline's render key) to the sidecar, written once.
     Without ``parts``, every model the spec needs is checked (offline) or fetched first.
+    ``workers`` (default on) decodes ahead and encodes on threads beside the engine; off, the
+    same work runs in turn on this thread (same frames, bit for bit).
     """
     preflight(spec)                                                            # names the spec uses exist
     info = probe(path)                                                         # 2. what the clip is
@@ -162,18 +167,15 @@ def render_spec(path, spec: EditSpec, *, output, frame_range=None, codec="h264",
         report("load", 1, 1)
         render.provenance["model_files"] = model_identity(spec)
         render.provenance["compute"] = compute = compute_record(parts)
-        maps = {c.kind: compute_conditions(path, c, frame_range=span, long_side=spec.size,   # 5. control maps
-                                           params=dict(c.params), progress=progress) for c in spec.controls}
-        sources: collections.deque = collections.deque()
-        inputs = _engine_inputs(info, span, spec, maps, sources)
-        quality = QualityAccumulator() if score else None
-        for rendered in stream_edit(spec, parts, inputs, total_frames=span.count,   # 6. engine, 7. encode
-                                    progress=progress, size_hw=(size_wh[1], size_wh[0])):
-            source = np.concatenate([sources.popleft() for _ in range(len(rendered))])
-            render.write(rendered)
-            if quality is not None:
-                quality.update(source, rendered)
-            previews.write(source, rendered)
+        with SpooledChunks(lambda: iter_chunks(info, span, chunk_frames=spec.chunk_size, long_side=spec.size),
+                           keep=bool(spec.controls)) as clip_chunks:        # the clip is decoded once
+            maps = {c.kind: compute_conditions(path, c, frame_range=span, long_side=spec.size,   # 5. control maps
+                                               params=dict(c.params), progress=progress, chunks=clip_chunks)
+                    for c in spec.controls}
+            clip_chunks.keep = False  # the engine's pass is the last one
+            quality = QualityAccumulator() if score else None
+            _render_chunks(spec, parts, clip_chunks, span, maps, size_wh, progress, workers,   # 6. engine,
+                           lambda source, rendered: _deliver(render, quality, previews, source, rendered))  # 7.
         result = RestyleResult(Path(output), spec, span, render.written, previews=previews.paths, compute=compute)
         if quality is not None:  # measured at the working size; `score` reads it back from the sidecar
             result.quality = {**quality.result(), "long_side": max(size_wh)}
@@ -187,10 +189,36 @@ def compute_record(parts) -> dict[str, str]:
     return {"device": str(parts.device), "dtype": dtype, "choice": parts.dtype_choice or f"{dtype} (parts given)"}
 
 
-def _engine_inputs(info, span: FrameRange, spec: EditSpec, maps: dict, sources: collections.deque
-                   ) -> Iterator[EngineInput]:
-    """Decode chunks at working size, attach control maps, and keep each source frame until rendered."""
-    for chunk in iter_chunks(info, span, chunk_frames=spec.chunk_size, long_side=spec.size):
+def _render_chunks(spec: EditSpec, parts, clip_chunks, span: FrameRange, maps: dict, size_wh, progress,
+                   workers: bool, deliver: Callable[[np.ndarray, np.ndarray], None]) -> None:
+    """Engine over the clip's chunks; ``deliver(source, rendered)`` per rendered chunk, in order.
+
+    With ``workers``, reading (decode or replay, control maps) runs ahead on one thread and
+    delivery (encode, quality, previews) on another while the engine renders."""
+    sources: collections.deque = collections.deque()  # source frames waiting for their render
+    inputs = _engine_inputs(clip_chunks, maps, sources)
+    with contextlib.ExitStack() as stack:
+        if workers:
+            inputs = stack.enter_context(contextlib.closing(read_ahead(inputs)))
+            writer = stack.enter_context(BackgroundWriter(lambda pair: deliver(*pair)))
+            deliver_one = writer.submit
+        else:
+            deliver_one = lambda pair: deliver(*pair)  # noqa: E731
+        for rendered in stream_edit(spec, parts, inputs, total_frames=span.count, progress=progress,
+                                    size_hw=(size_wh[1], size_wh[0])):
+            deliver_one((np.concatenate([sources.popleft() for _ in range(len(rendered))]), rendered))
+
+
+def _deliver(render, quality, previews, source: np.ndarray, rendered: np.ndarray) -> None:
+    render.write(rendered)
+    if quality is not None:
+        quality.update(source, rendered)
+    previews.write(source, rendered)
+
+
+def _engine_inputs(clip_chunks, maps: dict, sources: collections.deque) -> Iterator[EngineInput]:
+    """Chunks at working size with their control maps; each source frame is kept until rendered."""
+    for chunk in clip_chunks:
         stop = chunk.start + len(chunk.frames)
         controls = {kind: m.read(chunk.start, stop) for kind, m in maps.items()} or None
         sources.extend(chunk.frames[i:i + 1] for i in range(len(chunk.frames)))
