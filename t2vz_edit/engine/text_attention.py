@@ -40,27 +40,48 @@ class SharedTextAttnProcessor:
         from diffusers.models.attention_processor import AttnProcessor2_0
 
         self.fallback = AttnProcessor2_0()
+        # every attn2 of one model call gets the same embedding tensor: deduplicate it once per call
+        self._seen: tuple[torch.Tensor, int] | None = None
+        self._runs: tuple[torch.Tensor, torch.Tensor, int] | None = None
+
+    def runs(self, encoder_hidden_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int] | None:
+        """(distinct rows, index, run length or 0 when runs differ in length) of this embedding
+        tensor, or None when every row differs."""
+        version = getattr(encoder_hidden_states, "_version", 0) if not encoder_hidden_states.is_inference() else 0
+        if self._seen is None or self._seen[0] is not encoder_hidden_states or self._seen[1] != version:
+            rows, index = distinct_runs(encoder_hidden_states)
+            self._seen = (encoder_hidden_states, version)  # held, so its identity cannot be reused
+            batch, distinct = encoder_hidden_states.shape[0], rows.shape[0]
+            even = batch % distinct == 0 and bool((torch.bincount(index) == batch // distinct).all())
+            self._runs = None if distinct == batch else (rows, index, batch // distinct if even else 0)
+        return self._runs
 
     def __call__(self, attn: Any, hidden_states: torch.Tensor, encoder_hidden_states: torch.Tensor | None = None,
                  attention_mask: torch.Tensor | None = None, temb: torch.Tensor | None = None,
                  *args: Any, **kwargs: Any) -> torch.Tensor:
         if encoder_hidden_states is None or attention_mask is not None or attn.spatial_norm is not None \
-                or attn.group_norm is not None or hidden_states.ndim != 3:
+                or attn.group_norm is not None or attn.norm_cross or hidden_states.ndim != 3:
             return self.fallback(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
-        residual, batch = hidden_states, hidden_states.shape[0]
+        runs = self.runs(encoder_hidden_states)  # (U, L, Dc) rows, (B,) index, run length; once per call
+        if runs is None:  # every row differs: exactly diffusers' processor
+            return self.fallback(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
+        rows, index, run = runs
+        residual, (batch, seq, _) = hidden_states, hidden_states.shape
         query = attn.to_q(hidden_states)  # (B, S, D)
-        if attn.norm_cross:
-            encoder_hidden_states = attn.norm_encoder_hidden_states(encoder_hidden_states)
-        rows, index = distinct_runs(encoder_hidden_states)  # (U, L, Dc), (B,)
-        key, value = attn.to_k(rows)[index], attn.to_v(rows)[index]  # (B, L, D) each
+        key, value = attn.to_k(rows), attn.to_v(rows)  # (U, L, D): the prompt projected once per run
         head_dim = key.shape[-1] // attn.heads
-        q, k, v = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
+        if run:  # equal runs (the engine's group-major batch): a run's frames are one query sequence
+            q = query.view(rows.shape[0], run * seq, attn.heads, head_dim).transpose(1, 2)  # (U, h, r·S, d)
+        else:  # uneven runs: K/V gathered per row
+            key, value = key.index_select(0, index), value.index_select(0, index)
+            q = query.view(batch, seq, attn.heads, head_dim).transpose(1, 2)  # (B, h, S, d)
+        k, v = (x.view(x.shape[0], -1, attn.heads, head_dim).transpose(1, 2) for x in (key, value))
         if attn.norm_q is not None:
             q = attn.norm_q(q)
         if attn.norm_k is not None:
             k = attn.norm_k(k)
-        out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=False)  # (B, h, S, d)
-        out = out.transpose(1, 2).reshape(batch, -1, attn.heads * head_dim).to(q.dtype)
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.0, is_causal=False)
+        out = out.transpose(1, 2).reshape(batch, seq, attn.heads * head_dim).to(q.dtype)
         out = attn.to_out[1](attn.to_out[0](out))
         if attn.residual_connection:
             out = out + residual

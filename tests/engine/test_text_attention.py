@@ -28,6 +28,15 @@ def test_same_output_as_diffusers_processor(sd_components):
     assert torch.equal(ours, reference)
 
 
+def test_uneven_runs_gather_per_row_with_the_same_output(sd_components):
+    attn = _attn2(sd_components["unet"])
+    g = torch.Generator().manual_seed(1)
+    hidden = torch.randn(3, 64, attn.to_q.in_features, generator=g)
+    embeds = torch.randn(2, 77, attn.to_k.in_features, generator=g)[[0, 0, 1]]  # runs of 2 and 1
+    reference = AttnProcessor2_0()(attn, hidden, embeds)
+    torch.testing.assert_close(SharedTextAttnProcessor()(attn, hidden, embeds), reference, rtol=0, atol=1e-6)
+
+
 def test_rows_that_differ_are_projected_each():
     embeds = torch.randn(5, 3, 2)
     rows, index = distinct_runs(embeds)
