@@ -36,9 +36,8 @@ def score_cmd(
 ) -> None:
     """Warp error, WarpSSIM and flicker of a render (flow from the source), and how far it departs from it."""
     from t2vz_edit.media.decode import working_size
-    from t2vz_edit.media.encode import MAX_SIDE
     from t2vz_edit.media.probe import probe
-    from t2vz_edit.pipeline.score_job import DEFAULT_LONG_SIDE, recorded, score
+    from t2vz_edit.pipeline.score_job import DEFAULT_LONG_SIDE, MAX_SIDE, recorded, score
 
     if len(clips) > 2:
         raise UsageError(f"score takes [SOURCE] RENDER, got {len(clips)} paths")

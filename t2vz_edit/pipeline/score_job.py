@@ -28,6 +28,8 @@ from t2vz_edit.spec.progress import ProgressCallback, reporter
 
 DEFAULT_LONG_SIDE = 512  # flow + SSIM at working size: ~10 ms a frame pair, figures comparable across clips
 STAGE = "score"
+MAX_SIDE = 4096  # 4K DCI at its own size; beyond it flow and SSIM need many GiB (8192² was OOM-killed)
+CHUNK_BYTES = 256 * 2**20  # RGB frames of one clip held at once
 
 
 def recorded(render: str | os.PathLike) -> dict[str, Any]:
@@ -51,6 +53,25 @@ def recorded(render: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
+def _bounded(src_info, ren_info, long_side: int | None, chunk_frames: int) -> int:
+    """Refuse a comparison larger than :data:`MAX_SIDE` (``--size 0`` on an 8K clip), and shrink the
+    chunk so a chunk of RGB frames stays under :data:`CHUNK_BYTES`; returns the chunk length."""
+    sides = [max(info.display_width, info.display_height) for info in (src_info, ren_info)]
+    if long_side:
+        widest = long_side
+    else:
+        widest = max(sides)
+        if widest > MAX_SIDE:
+            info = src_info if sides[0] >= sides[1] else ren_info
+            raise UsageError(f"{info.path}: --size 0 compares at the source size {info.display_width}x"
+                             f"{info.display_height}, over the {MAX_SIDE} px limit of score; pass --size {MAX_SIDE} "
+                             f"or smaller (default {DEFAULT_LONG_SIDE})")
+    if widest > MAX_SIDE:
+        raise UsageError(f"--size {widest} is outside 16..{MAX_SIDE} (or 0 for the source size)")
+    frame_bytes = widest * widest * 3  # the long side squared bounds any aspect ratio
+    return max(2, min(chunk_frames, CHUNK_BYTES // frame_bytes))
+
+
 def _render_span(source_span: FrameRange, source_frames: int, render_frames: int, render_path) -> FrameRange:
     if render_frames == source_span.count:
         return FrameRange(0, render_frames)
@@ -66,6 +87,7 @@ def score(source: str | os.PathLike, render: str | os.PathLike, *, frame_range=N
     """Warp error, WarpSSIM, flicker and departure of ``render`` against ``source`` (see quality)."""
     report = reporter(progress)
     src_info, ren_info = probe(source), probe(render)
+    chunk_frames = _bounded(src_info, ren_info, long_side, chunk_frames)
     src_span = frame_range if isinstance(frame_range, FrameRange) else resolve_range(src_info, frame_range)
     ren_span = _render_span(src_span, src_info.frame_count, ren_info.frame_count, ren_info.path)
     acc = QualityAccumulator()

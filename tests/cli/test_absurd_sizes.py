@@ -37,3 +37,30 @@ def test_absurd_size_is_refused_in_one_line(clip, tmp_path, args, expected):
     err = result.stderr.strip()
     assert result.returncode == 2 and len(err.splitlines()) == 1 and expected in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def clip_8k(tmp_path_factory):
+    """Two flat 8192x8192 frames (H.264 ultrafast: a few seconds, a few hundred kB)."""
+    import av
+    import numpy as np
+
+    path = tmp_path_factory.mktemp("8k") / "big.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width = stream.height = 8192
+        stream.pix_fmt, stream.options = "yuv420p", {"preset": "ultrafast"}
+        for value in (40, 80):
+            frame = av.VideoFrame.from_ndarray(np.full((8192, 8192, 3), value, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame.reformat(format="yuv420p")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_score_at_the_source_size_of_an_8k_clip_is_bounded(clip_8k):
+    """Issue 16 item 10: ``score --size 0`` on an 8192² clip was OOM-killed; now one line, before decoding."""
+    result = subprocess.run([sys.executable, "-m", "t2vz_edit", "score", str(clip_8k), str(clip_8k), "--size", "0"],
+                            capture_output=True, text=True, preexec_fn=_limited, timeout=300)
+    err = result.stderr.strip()
+    assert result.returncode == 2 and len(err.splitlines()) == 1, err
+    assert "8192x8192" in err and "--size 4096" in err and str(clip_8k) in err
