@@ -15,31 +15,13 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 
-_pending: list[int] = []
-_ORIGINAL = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+from t2vz_edit import _startup
 
-
-def _hold(signum, frame) -> None:
-    _pending.append(signum)
-
-
-def _set_handlers(handler) -> None:
-    if threading.current_thread() is threading.main_thread():
-        for sig, original in _ORIGINAL.items():
-            signal.signal(sig, original if handler is None else handler)
-
-
-def _launched_as_cli() -> bool:
-    """True when this process is the ``t2vz-edit`` command (not a library user importing us)."""
-    argv0 = sys.argv[0] if sys.argv else ""
-    return argv0.endswith(("t2vz-edit", "t2vz_edit/__main__.py"))
-
-
-# Installed before anything slow is imported: a Ctrl-C during start-up is never lost.
-if _launched_as_cli():
-    _set_handlers(_hold)
+# Normally already done by t2vz_edit/__init__.py, the first of our code the command runs.
+_startup.hold_if_cli()
+_pending = _startup.pending
+_hold, _set_handlers = _startup.hold, _startup.set_handlers
 
 import importlib  # noqa: E402
 import os  # noqa: E402

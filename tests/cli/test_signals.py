@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -120,3 +121,48 @@ def test_ctrl_c_during_start_up_writes_nothing(tiny_models, long_clip, tmp_path,
     if code == 130:  # past the interpreter's own start-up: our one line, never a traceback
         assert err.strip().splitlines() == [err.strip()] and "interrupted (Ctrl-C)" in err
     assert _listing(tmp_path) == []
+
+
+_SIGNAL_RIGHT_AFTER_OUR_FIRST_LINE = """
+import os, signal, sys, time
+sys.argv = [os.path.join(sys.prefix, "bin", "t2vz-edit"), "trim", sys.argv[1], "-o", sys.argv[2], "--progress", "none"]
+import t2vz_edit  # the first of our code the console script runs
+os.kill(os.getpid(), getattr(signal, os.environ["T2VZ_TEST_SIGNAL"]))
+time.sleep(0.2)
+from t2vz_edit.cli.app import main  # the heavy imports (typer, every command module) come after
+main()
+"""
+
+
+@pytest.mark.parametrize("name, code, words", [("SIGINT", 130, "interrupted (Ctrl-C)"),
+                                                ("SIGTERM", 143, "terminated (SIGTERM)")])
+def test_a_signal_before_the_cli_is_imported_is_one_line_and_writes_nothing(long_clip, tmp_path, name, code, words):
+    """Issue 16: the package's first line holds the signal (was a KeyboardInterrupt traceback from an import)."""
+    out = tmp_path / "never.mov"
+    result = subprocess.run([sys.executable, "-c", _SIGNAL_RIGHT_AFTER_OUR_FIRST_LINE, str(long_clip), str(out)],
+                            capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "T2VZ_TEST_SIGNAL": name},
+                            timeout=120)
+    err = result.stderr.strip()
+    assert result.returncode == code and err.splitlines() == [f"error: {words}; no output was written"], err
+    assert _listing(tmp_path) == []
+
+
+def test_signals_right_after_spawn_never_show_our_traceback(long_clip, tmp_path):
+    """Sent right after spawn, a signal lands in the interpreter's own start-up (killed by it, or site's
+    traceback) or in our code (held: exit 130, one line); it never interrupts our imports, and nothing is written."""
+    reached = 0
+    for i, delay in enumerate([0, 0.05, 0.1, 0.15, 0.25, 0.4]):
+        folder = tmp_path / f"run{i}"
+        folder.mkdir()
+        proc = _start("trim", long_clip, "-o", folder / "out.mov", "--progress", "none", cwd=folder)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        code, err = proc.wait(timeout=120), proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        assert not re.search(r'File "[^"]*/t2vz_edit/', err), f"delay {delay}: {err}"  # no frame of ours
+        if code == 130:
+            reached += 1
+            assert err.strip().splitlines() == ["error: interrupted (Ctrl-C); no output was written"]
+        assert _listing(folder) == [], f"delay {delay}: exit {code}"
+    assert reached, "no signal reached the CLI's handler"
