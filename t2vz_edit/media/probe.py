@@ -87,8 +87,29 @@ def _open(path: Path):
     try:
         return av.open(str(path))
     except av.FFmpegError as exc:
+        claimed = _refused_picture_size(path)
+        if claimed:  # e.g. a header claiming 100000x100000: FFmpeg's errno alone says "Device or resource busy"
+            raise MediaError(f"its header claims a picture FFmpeg refuses ({claimed}); the file is damaged or not "
+                             "a video — re-export it", path=path) from exc
         raise MediaError(f"is not a media file FFmpeg can read ({exc.strerror or exc}); pass a video file "
                          "or re-export it if it was cut short", path=path) from exc
+
+
+def _refused_picture_size(path: Path) -> str:
+    """FFmpeg's own words when opening ``path`` failed on an impossible picture size, else ''."""
+    import av.logging
+
+    level = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture() as logs:
+            try:
+                av.open(str(path)).close()
+            except av.FFmpegError:
+                pass
+    finally:
+        av.logging.set_level(level)
+    return next((" ".join(text.split()) for _, _, text in logs if "Picture size" in text), "")
 
 
 def _first_frame(container, stream, path: Path) -> av.VideoFrame:

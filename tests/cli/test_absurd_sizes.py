@@ -64,3 +64,16 @@ def test_score_at_the_source_size_of_an_8k_clip_is_bounded(clip_8k):
     err = result.stderr.strip()
     assert result.returncode == 2 and len(err.splitlines()) == 1, err
     assert "8192x8192" in err and "--size 4096" in err and str(clip_8k) in err
+
+
+def test_a_claimed_100000_square_picture_is_named_as_such(tmp_path):
+    """Issue 16 item 12: a header claiming 100000x100000 said "Device or resource busy"; now it names the size."""
+    clip = tmp_path / "huge.y4m"
+    clip.write_bytes(b"YUV4MPEG2 W100000 H100000 F24:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes(1000))
+    for argv in (["probe", str(clip)], ["trim", str(clip), "-o", str(tmp_path / "t.mp4"), "--progress", "none"]):
+        result = subprocess.run([sys.executable, "-m", "t2vz_edit", *argv], capture_output=True, text=True,
+                                preexec_fn=_limited, timeout=120)
+        err = result.stderr.strip()
+        assert result.returncode == 1 and len(err.splitlines()) == 1, err
+        assert "100000x100000" in err and "busy" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.y4m"]
