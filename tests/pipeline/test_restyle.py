@@ -89,7 +89,10 @@ def test_preview_writes_side_by_side_and_contact_sheet(clip, tiny_models, tmp_pa
     info = probe(video)
     assert info.frame_count == 8 and info.rate == Fraction(24000, 1001)
     assert (info.display_width, info.display_height) == (2 * width, height)   # before | after
-    assert Image.open(sheet).size == (6 * width, 2 * height)                 # 6 frames, before over after
+    from t2vz_edit.pipeline.preview import LABEL_HEIGHT, tile_size
+    source = probe(clip)
+    tile_h, tile_w = tile_size((source.display_height, source.display_width))  # tiles from the full-size source
+    assert Image.open(sheet).size == (6 * tile_w, LABEL_HEIGHT + 2 * tile_h)  # 6 labelled columns, before over after
 
 
 def test_failed_render_leaves_nothing(clip, tiny_models, tmp_path):
