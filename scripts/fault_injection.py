@@ -146,6 +146,37 @@ def startup_ctrl_c_in_library_code(work: Path, clip: Path):
     return result.returncode == 130 and not (work / "never.mov").exists(), f"exit {result.returncode}"
 
 
+def signal_right_after_spawn(delay: float):
+    def case(work: Path, clip: Path):
+        proc = start("trim", clip, "-o", work / "out.mov", "--progress", "none", cwd=work)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=300)
+        proc.stdout.close()
+        err = proc.stderr.read().strip()
+        proc.stderr.close()
+        ours = "/t2vz_edit/" in err  # a traceback frame of ours: the signal hit an import unhandled
+        one_line = code != 130 or len(err.splitlines()) == 1
+        return not ours and one_line and listing(work) == [clip.name], f"exit {code}, stderr {err[-100:]!r}"
+    return case
+
+
+def full_disk(work: Path, clip: Path):
+    """A 40 KiB tmpfs as the output folder (root only): one line naming the folder, nothing left."""
+    disk = work / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        return True, "skipped (mounting a small tmpfs needs root)"
+    try:
+        result = run("trim", clip, "-o", disk / "out.mov", "--progress", "none", cwd=work)
+        err = result.stderr.strip()
+        ok = result.returncode == 1 and len(err.splitlines()) == 1 and "disk is full" in err and not listing(disk)
+        return ok, f"exit {result.returncode}, {err[-110:]!r}"
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
 def cases(trials: int):
     yield "png --overwrite into the source's folder", png_into_source_folder
     yield "png --overwrite into a folder with other files", png_into_foreign_folder
@@ -159,6 +190,9 @@ def cases(trials: int):
                                       ("last chunk", 224, 0)):
             yield f"{name} at {moment}", signal_case(sig, frames, delay)
     yield "Ctrl-C inside a library's except Exception", startup_ctrl_c_in_library_code
+    for delay in (0.05, 0.1, 0.2):
+        yield f"SIGINT {delay} s after spawn", signal_right_after_spawn(delay)
+    yield "full disk in the output folder", full_disk
 
 
 def main() -> int:

@@ -233,5 +233,5 @@ class AudioPassthrough:
 
     def close(self) -> None:
         if self.source is not None:
-            self.source.close()
-            self.source = None
+            source, self.source = self.source, None  # never closed twice, even if a cancel lands in between
+            source.close()

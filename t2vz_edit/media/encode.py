@@ -295,17 +295,21 @@ class Render:
         if self.audio is not None:
             self.audio.close()
         if self.container is not None:
-            self.container.close()
-            self.container = None
+            # forgotten before closing: a cancel landing just after close() returns must not make the
+            # clean-up close it a second time (PyAV raises then, and the temporary file stayed behind)
+            container, self.container = self.container, None
+            container.close()
 
     def _discard(self) -> None:
         try:
-            self._close()
-        except (av.FFmpegError, OSError):
-            pass  # the output is being thrown away; the original error is what matters
-        if self.temp is not None:
-            atomic.remove_quietly(self.temp)
-        atomic.release(self.out)
+            try:
+                self._close()
+            except (av.FFmpegError, OSError):
+                pass  # the output is being thrown away; the original error is what matters
+        finally:  # whatever closing raised, the temporary file and the claim go
+            if self.temp is not None:
+                atomic.remove_quietly(self.temp)
+            atomic.release(self.out)
 
 
 def _image_frame(rgb: np.ndarray, pix_fmt: str, width: int, height: int) -> av.VideoFrame:
