@@ -166,7 +166,8 @@ def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path,
         return None
     if spec is None:
         return None
-    key = render_key(source, span.start, span.stop, spec, codec=settings.codec, name=rel.as_posix())
+    key = render_key(source, span.start, span.stop, spec, codec=settings.codec, name=rel.as_posix(),
+                     audio=settings.audio)
     out = render_path(output / rel.parent, rel.stem, source, label, span.start, span.stop, codec=settings.codec,
                       draft=spec.draft, tiny=is_tiny(spec))
     try:
@@ -187,5 +188,5 @@ def _job(batch: BatchFile, entry: JobEntry, spec: EditSpec | None, source: Path,
     request = RenderRequest(media_path=source, start_frame=span.start, stop_frame=span.stop,
                             rate=Fraction(info.rate), spec=spec, instruction=str(text), out_path=out,
                             clip_name=rel.stem, render_key=key, provenance=provenance, codec=settings.codec,
-                            crf=settings.crf, preview=settings.preview)
+                            crf=settings.crf, preview=settings.preview, audio=settings.audio)
     return PlannedJob(str(rel), request)

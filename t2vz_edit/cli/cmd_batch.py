@@ -28,7 +28,8 @@ def _plan(file: Path, output: Optional[Path], renderer: str, opts: RenderOptions
         overrides = opts.spec_overrides() if opts is not None else {}
         if opts is not None and opts.preset:
             overrides["preset"] = opts.preset
-        settings = RenderSettings(opts.codec, opts.crf, opts.preview) if opts is not None else RenderSettings()
+        settings = RenderSettings(opts.codec, opts.crf, opts.preview, opts.audio) if opts is not None \
+            else RenderSettings()
         if opts is not None:
             opts.check_output()
         return plan_batch(read_batch_file(file, output), check_models=renderer == "restyle", overrides=overrides,
@@ -64,7 +65,7 @@ def plan(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT, renderer: s
 
 
 @batch_app.command()
-@render_command(*EDIT, *OUTPUT, *MODELS)
+@render_command(*EDIT, *OUTPUT, "audio", *MODELS)
 def run(file: Path = FILE_ARG, output: Optional[Path] = OUTPUT_OPT,
         runner: str = runner_options.RUNNER, ray_address: Optional[str] = runner_options.RAY_ADDRESS,
         ray_resource: str = runner_options.RAY_RESOURCE, workers: Optional[int] = runner_options.WORKERS,

@@ -51,7 +51,7 @@ def inspect(file: Path = typer.Argument(..., help="Timeline file (.otio, .edl, .
 
 
 @timeline_app.command()
-@render_command(*EDIT, *OUTPUT, *MODELS)
+@render_command(*EDIT, *OUTPUT, "audio", *MODELS)
 def restyle(file: Path = typer.Argument(..., help="Timeline to read (never written)."),
             output: Path = typer.Option(..., "-o", "--output", help="Timeline to write; format from its suffix."),
             marker: bool = typer.Option(False, "--marker", help="Clips with a 'restyle: ...' marker."),
@@ -92,7 +92,8 @@ def restyle(file: Path = typer.Argument(..., help="Timeline to read (never writt
     where = Where(file, render_dir or output.parent / "renders", tuple(search_path), tuple(Remap.parse(r) for r in remap))
     opts.check_output()
     options = Options(criteria, output, where, out_format, mode, handles, opts.overwrite, opts.overwrite,
-                      active == "restyle", codec=opts.codec, crf=opts.crf, preview=opts.preview)
+                      active == "restyle", codec=opts.codec, crf=opts.crf, preview=opts.preview,
+                      audio=opts.audio)
     overrides = opts.spec_overrides()
     specs = spec_resolver(opts.preset, overrides.pop("instruction", None), overrides)
     if opts.tiny:

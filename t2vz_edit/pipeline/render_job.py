@@ -60,6 +60,7 @@ class RenderRequest:
     codec: str = "h264"
     crf: int = 18
     preview: bool = False  # also a before/after video and a contact sheet beside the render
+    audio: str = "copy"  # copy | reencode | none (see t2vz_edit.media.audio)
 
     @property
     def frame_count(self) -> int:
@@ -68,11 +69,12 @@ class RenderRequest:
 
 @dataclass(frozen=True)
 class RenderSettings:
-    """How each render of a job list is written: ``--codec``, ``--crf``, ``--preview``."""
+    """How each render of a job list is written: ``--codec``, ``--crf``, ``--preview``, ``--audio``."""
 
     codec: str = "h264"
     crf: int = 18
     preview: bool = False
+    audio: str = "copy"
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def stable_spec(spec: EditSpec) -> dict:
 
 
 def render_key(media_path: str | os.PathLike, start_frame: int, stop_frame: int, spec: EditSpec,
-               codec: str = "h264", name: str = "") -> str:
+               codec: str = "h264", name: str = "", audio: str = "copy") -> str:
     """12 hex digits identifying (source content, frame range, pixel-deciding spec, codec).
 
     ``name`` (e.g. the source's path relative to a batch root) keeps byte-identical copies of a
@@ -148,6 +150,8 @@ def render_key(media_path: str | os.PathLike, start_frame: int, stop_frame: int,
               "spec": stable_spec(spec), "codec": codec}
     if name:
         fields["name"] = name
+    if audio != "copy":  # a render without (or with re-encoded) sound is another render; copy keeps old keys
+        fields["audio"] = audio
     blob = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

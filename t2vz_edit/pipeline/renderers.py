@@ -31,7 +31,7 @@ def trim_renderer(request: RenderRequest, progress: ProgressCallback | None = No
     Path(request.out_path).parent.mkdir(parents=True, exist_ok=True)
     provenance = {**request.provenance, "renderer": "trim"}
     with open_render(request.out_path, info, frame_range, codec=request.codec, crf=request.crf, overwrite=True,
-                     provenance=provenance, progress=progress) as render:
+                     provenance=provenance, progress=progress, audio=request.audio) as render:
         for chunk in iter_chunks(info, frame_range, chunk_frames=CHUNK_FRAMES):
             render.write(chunk.frames)
     return RenderResult(Path(request.out_path), frame_range.count)
@@ -61,7 +61,7 @@ class RestyleRenderer:
 
         Path(request.out_path).parent.mkdir(parents=True, exist_ok=True)
         result = render_spec(request.media_path, request.spec, output=request.out_path, codec=request.codec,
-                             crf=request.crf, preview=request.preview, frame_range=FrameRange(request.start_frame, request.stop_frame),
+                             crf=request.crf, preview=request.preview, audio=request.audio, frame_range=FrameRange(request.start_frame, request.stop_frame),
                              overwrite=True, progress=progress, parts=self.models.parts_for(request.spec),
                              provenance=request.provenance)
         return RenderResult(Path(result.output), result.frame_count)

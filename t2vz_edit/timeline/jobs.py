@@ -160,7 +160,7 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
     job.head_frames = min(handles, first)
     job.tail_frames = min(handles, info.frame_count - first - count)
     start, stop = first - job.head_frames, first + count + job.tail_frames
-    key = render_key(media, start, stop, spec, codec=settings.codec)
+    key = render_key(media, start, stop, spec, codec=settings.codec, audio=settings.audio)
     provenance = {PROVENANCE_KEY: {
         "render_key": key, "timeline": str(where.timeline_path), "timeline_name": timeline_name,
         "clip": clip.name, "source": str(media), "source_start_frame": start, "source_stop_frame": stop,
@@ -172,4 +172,4 @@ def _fill_request(job: ClipJob, media: Path, spec: EditSpec, text: str, where: W
     job.request = RenderRequest(
         media_path=media, start_frame=start, stop_frame=stop, rate=rate, spec=spec, instruction=text,
         out_path=out, clip_name=clip.name, render_key=key, provenance=provenance,
-        codec=settings.codec, crf=settings.crf, preview=settings.preview)
+        codec=settings.codec, crf=settings.crf, preview=settings.preview, audio=settings.audio)

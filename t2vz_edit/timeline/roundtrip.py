@@ -40,6 +40,7 @@ class Options:
     codec: str = "h264"  # of each render (a movie file: the timeline references it)
     crf: int = 18
     preview: bool = False  # before/after video and contact sheet beside each render
+    audio: str = "copy"  # of each render: copy | reencode | none
 
 
 @dataclass
@@ -77,7 +78,7 @@ def restyle_timeline(read: ReadTimeline, options: Options, spec_for: SpecFor, re
     selected = select_clips(read.timeline, options.criteria)
     if not selected:
         raise UsageError(f"{read.path}: no clips matched the selection; check it with 'timeline inspect'")
-    settings = RenderSettings(options.codec, options.crf, options.preview)
+    settings = RenderSettings(options.codec, options.crf, options.preview, options.audio)
     jobs = _unique([build_job(s, spec_for, options.where, options.handles, read.timeline.name, settings)
                     for s in selected])
     # 3. render each distinct (media, range, spec) once

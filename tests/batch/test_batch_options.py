@@ -70,3 +70,25 @@ def test_force_is_the_hidden_old_name_of_overwrite(project, capsys):
         done = [e for e in map(json.loads, out.splitlines()) if e["event"] == "job" and e["status"] == "done"]
         assert code == 0 and len(done) == (1 if extra else 0), (extra, done)  # kept, or made again
     assert "--force is deprecated; use --overwrite" in err
+
+
+@pytest.mark.parametrize("audio, streams", [("copy", 1), ("none", 0)])
+def test_audio_option_reaches_each_render(tmp_path, capsys, audio, streams):
+    from t2vz_edit.media.probe import probe
+    from t2vz_edit.media.synth import make_clip
+
+    make_clip((tmp_path / "footage").mkdir() or tmp_path / "footage" / "talk.mov", frames=4, width=64, height=48,
+              gop=4, audio={"channels": 2, "sample_rate": 48000})
+    write_toml(tmp_path / "batch.toml", '[[job]]\nfiles = ["talk.mov"]\n')
+    code, _, err = _cli(capsys, "batch", "run", tmp_path / "batch.toml", "--renderer", "trim", "--audio", audio,
+                        "--progress", "none")
+    assert code == 0, err
+    (render,) = (tmp_path / "out").rglob("*.mov")
+    assert len(probe(render).audio) == streams
+
+
+def test_a_bad_audio_value_is_refused_before_anything_loads(project, capsys, loads):
+    code, _, err = _cli(capsys, "batch", "run", project / "batch.toml", "--audio", "mute", "--tiny",
+                        "--progress", "none")
+    assert code == 2 and "--audio 'mute': use copy, reencode or none" in err, err
+    assert loads == [] and not (project / "out").exists()

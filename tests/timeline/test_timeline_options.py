@@ -124,3 +124,35 @@ def test_a_preset_file_names_the_render_by_its_stem(timeline_24, tmp_path, capsy
                          "--name", "shotD", "--preset", look, "--renderer", "trim", "--progress", "none")
     assert code == 0, err
     assert [p.name for p in (tmp_path / "renders").glob("*.mov")] == ["shotD.my-look.0-10.mov"]
+
+
+def _with_sound(tmp_path) -> Path:
+    from t2vz_edit.media.synth import make_clip
+
+    media = Path(make_clip(tmp_path / "talk.mov", frames=12, width=64, height=48, rate=Fraction(24), gop=4,
+                           audio={"channels": 2, "sample_rate": 48000}))
+    track = otio.schema.Track("V1", kind=otio.schema.TrackKind.Video)
+    clip = otio.schema.Clip(name="talk", source_range=TR(RT(2, 24), RT(4, 24)), media_reference=otio.schema.
+                            ExternalReference(target_url=media.as_uri(), available_range=TR(RT(0, 24), RT(12, 24))))
+    track.append(clip)
+    timeline = otio.schema.Timeline("sound")
+    timeline.tracks.append(track)
+    return _write(timeline, tmp_path)
+
+
+@pytest.mark.parametrize("audio, streams", [("copy", 1), ("none", 0)])
+def test_audio_option_reaches_each_render(tmp_path, capsys, audio, streams):
+    from t2vz_edit.media.probe import probe
+
+    code, _, err = _main(capsys, "timeline", "restyle", _with_sound(tmp_path), "-o", tmp_path / "out.otio", "--all",
+                         "--preset", "anime", "--audio", audio, "--renderer", "trim", "--progress", "none")
+    assert code == 0, err
+    (render,) = [p for p in (tmp_path / "renders").iterdir() if p.suffix == ".mov"]
+    assert len(probe(render).audio) == streams
+
+
+def test_a_bad_audio_value_is_refused_before_anything_loads(tmp_path, capsys, loads):
+    code, _, err = _main(capsys, "timeline", "restyle", _with_sound(tmp_path), "-o", tmp_path / "out.otio", "--all",
+                         "--audio", "mute", "--tiny", "--progress", "none")
+    assert code == 2 and "--audio 'mute': use copy, reencode or none" in err, err
+    assert loads == [] and not (tmp_path / "renders").exists()
