@@ -44,11 +44,13 @@ def render_provenance(spec: EditSpec, preset: str | None, crf: int, working_size
         from t2vz_edit.engine.draft import draft_sources
 
         models["draft_lora"], models["draft_vae"] = draft_sources(spec)
-    from t2vz_edit.pipeline.tiny_models import is_tiny
+    from t2vz_edit.pipeline.tiny_models import is_tiny, tiny_loras
 
     if is_tiny(spec):  # --tiny: say so where a reader of the sidecar looks first
         extra = {"random_weights": True, "tiny": "tiny RANDOM-weight models (--tiny): a path check, not a restyle",
                  **(extra or {})}
+        if spec.loras:  # the user's LoRA files were read and checked; random ones of their rank were fused
+            extra["tiny_loras"] = tiny_loras(spec)
     return {"job": "restyle", "mode": spec.mode, **text, "seed": spec.seed, "models": models, "draft": spec.draft,
             "loras": [lo.path for lo in spec.loras], "preset": preset, "crf": crf,
             "working_size": list(working_size), "libraries": library_versions(), "spec": spec.to_dict(),

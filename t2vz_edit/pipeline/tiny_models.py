@@ -14,6 +14,7 @@ False
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -21,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec
+from t2vz_edit.spec.edit_spec import ControlSpec, EditSpec, LoraSpec
 from t2vz_edit.spec.errors import UsageError
 
 TINY_TAG = "tiny-random"  # in output names
@@ -85,16 +86,61 @@ def _tiny_control(control: ControlSpec) -> ControlSpec:
     return replace(control, model=str(_built("controlnet", save_tiny_controlnet)), params=tuple(params.items()))
 
 
+LORA_FILE = "pytorch_lora_weights.safetensors"
+STANDS_IN_FOR = "STANDS_IN_FOR.json"  # beside a stand-in LoRA: the user's file it replaces, and its rank
+
+
+def _tiny_lora(lora: LoraSpec, kind: str) -> dict:
+    """The user's LoRA file read and checked as a real run reads it (format, ranks, finite values),
+    then a random tiny LoRA of the same rank (capped at a layer's width) over the tiny UNet in its place, same scale.
+
+    A LoRA for SD1.5 cannot fit the tiny UNet's layers; the stand-in exercises the same fusing path.
+    Its folder is per user file (``STANDS_IN_FOR.json`` names it) so the sidecar can say which file
+    it replaced (:func:`tiny_loras`).
+    """
+    import hashlib
+    import json
+
+    from t2vz_edit.engine.models.lora import read_lora
+    from t2vz_edit.engine.tiny import save_tiny_lora
+
+    path = Path(lora.path).expanduser().resolve()
+    layers = read_lora(path)
+    rank = max(layer.down.shape[0] for layer in layers)
+    digest = hashlib.sha256(f"{path}:{rank}".encode()).hexdigest()[:10]
+
+    def build(folder: Path) -> None:
+        save_tiny_lora(folder / LORA_FILE, kind, rank=rank)
+        (folder / STANDS_IN_FOR).write_text(json.dumps({"file": str(path), "rank": rank, "layers": len(layers)}))
+
+    folder = _built(f"lora-{kind}-r{rank}-{digest}", build)
+    logging.getLogger("t2vz_edit.pipeline").warning(
+        "--tiny: LoRA %s read and checked (%d layers, rank %d); a RANDOM tiny rank-%d LoRA stands in for it",
+        path.name, len(layers), rank, rank)
+    return {"path": str(folder / LORA_FILE), "scale": lora.scale}
+
+
+def tiny_loras(spec: EditSpec) -> list[dict]:
+    """The ``--tiny`` stand-in LoRAs of ``spec``: ``{"path", "file" (the user's), "rank", "random_weights"}`` each."""
+    import json
+
+    out = []
+    for lora in spec.loras:
+        note = Path(lora.path).parent / STANDS_IN_FOR
+        if (note.parent / MARKER).is_file() and note.is_file():
+            out.append({"path": lora.path, **json.loads(note.read_text()), "random_weights": True})
+    return out
+
+
 def tiny_spec(spec: EditSpec) -> EditSpec:
     """``spec`` with every model replaced by its tiny random-weight stand-in (same mode and controls)."""
     from t2vz_edit.engine.tiny import save_tiny_lora, save_tiny_pipeline, save_tiny_taesd
 
-    if spec.loras:
-        raise UsageError("--tiny cannot apply LoRA files made for real models to random tiny ones; drop --lora "
-                         "(or the loras setting) for the tiny check")
     kind = "instruct" if spec.mode == "instruct" else "sd"
     overrides: dict = {"model": str(_built(kind, lambda d: save_tiny_pipeline(d, kind))),
                        "controls": tuple(_tiny_control(c) for c in spec.controls)}
+    if spec.loras:
+        overrides["loras"] = tuple(_tiny_lora(lora, kind) for lora in spec.loras)
     if spec.draft:
         overrides["draft_lora"] = str(_built(f"draft-lora-{kind}",
                                              lambda d: save_tiny_lora(d / "pytorch_lora_weights.safetensors", kind)))
@@ -107,4 +153,4 @@ def is_tiny(spec: EditSpec) -> bool:
     return spec.model != "" and (Path(spec.model) / MARKER).is_file()
 
 
-__all__ = ["tiny_spec", "is_tiny", "tiny_root", "TINY_TAG", "WARNING"]
+__all__ = ["tiny_spec", "is_tiny", "tiny_loras", "tiny_root", "TINY_TAG", "WARNING"]

@@ -86,3 +86,46 @@ def test_batch_run_tiny(tmp_path, clip, capsys):
     assert code == 0, err
     (render,) = (tmp_path / "out").glob("*.mov")
     _labelled(render, out, err)
+
+
+def _sd15_lora(path: Path, rank: int, *, up_rank: int | None = None) -> Path:
+    """A kohya LoRA shaped for SD1.5 (it could never fit the tiny UNet)."""
+    import torch
+    from safetensors.torch import save_file
+
+    key = "lora_unet_down_blocks_0_attentions_0_proj_in"
+    save_file({f"{key}.lora_down.weight": torch.randn(rank, 320, 1, 1) * 0.01,
+               f"{key}.lora_up.weight": torch.randn(320, up_rank or rank, 1, 1) * 0.01,
+               f"{key}.alpha": torch.tensor(float(rank))}, str(path))
+    return path
+
+
+def test_restyle_tiny_reads_the_users_lora_and_fuses_a_random_one_of_its_rank(clip, tmp_path, capsys, caplog):
+    import logging
+
+    from t2vz_edit.engine.models.lora import read_lora
+
+    caplog.set_level(logging.WARNING, logger="t2vz_edit.pipeline")
+
+    lora = _sd15_lora(tmp_path / "style.safetensors", rank=8)
+    code, out, err = _cli(capsys, "restyle", clip, "-i", "make it blue", "--range", "0+2", "--lora", f"{lora}:0.7",
+                          *FAST)
+    assert code == 0, err
+    prov = _labelled(clip.with_name(f"shot.instruct.{TINY_TAG}.mov"), out, err)
+    said = caplog.text  # the terminal line (a warning of the t2vz_edit logger)
+    assert "LoRA style.safetensors read and checked (1 layers, rank 8)" in said and "RANDOM tiny rank-8" in said
+    (stand_in,) = prov["tiny_loras"]
+    assert stand_in["file"] == str(lora.resolve()) and stand_in["rank"] == 8 and stand_in["random_weights"]
+    assert prov["spec"]["loras"] == [{"path": stand_in["path"], "scale": 0.7}]
+    ranks = [layer.down.shape[0] for layer in read_lora(Path(stand_in["path"]))]  # over the tiny UNet's layers
+    assert max(ranks) == 8 and len(ranks) > 1  # (capped at a layer's width: 4-channel convs take rank 4)
+
+
+def test_tiny_still_refuses_a_broken_lora_before_any_model_loads(clip, tmp_path, capsys, monkeypatch):
+    def record(*args, **kwargs):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
+    lora = _sd15_lora(tmp_path / "stitched.safetensors", rank=8, up_rank=4)
+    code, _, err = _cli(capsys, "restyle", clip, "-i", "make it blue", "--range", "0+2", "--lora", lora, *FAST)
+    assert code != 0 and "mixes ranks" in err and "stitched.safetensors" in err, err
