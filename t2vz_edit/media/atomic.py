@@ -27,6 +27,7 @@ from t2vz_edit.spec.errors import DiskFullError, OutputError, T2VZError
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # the folder's file system (or the user's quota) is full
 _TEMP = re.compile(r"^\..*\.t2vz-(partial|old)-(\d+)-[0-9a-f]{8}[^/]*$")
 _LOCK = ".t2vz-lock"
+_partials: set[Path] = set()  # temporary outputs this process created (see temp_path_for)
 _held: dict[str, tuple[int, Path]] = {}  # absolute output → (lock fd, lock path) held by this process
 
 
@@ -228,7 +229,11 @@ def release(out) -> None:
 
 @atexit.register
 def release_all() -> None:
-    """Give up every claim this process holds (the CLI does this when a command ends)."""
+    """Give up every claim this process holds and remove its unpublished partials (the CLI does this
+    when a command ends; a published partial no longer exists under its temporary name)."""
+    for temp in list(_partials):
+        remove_quietly(temp)
+        _partials.discard(temp)
     for key in list(_held):
         release(key)
 
@@ -286,9 +291,17 @@ def _unheld_lock_removed(lock: Path) -> bool:
 
 # ---- temporary paths and publishing -------------------------------------------------------------
 def temp_path_for(out: Path, kind: str = "partial") -> Path:
-    """A unique hidden sibling of ``out`` with the same suffix, naming this process."""
+    """A unique hidden sibling of ``out`` with the same suffix, naming this process.
+
+    Partials are remembered: :func:`release_all` removes any still there when the command ends,
+    so a cancel that lands where no ``except`` of the writer can see it (at the first instruction
+    of a context manager's ``__exit__``) still leaves nothing behind.
+    """
     out = Path(out)
-    return out.with_name(f".{out.stem}.t2vz-{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}{out.suffix}")
+    temp = out.with_name(f".{out.stem}.t2vz-{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}{out.suffix}")
+    if kind == "partial":  # never "old": a replaced folder that kept a user's files stays
+        _partials.add(temp)
+    return temp
 
 
 def remove_quietly(path: Path) -> None:

@@ -166,3 +166,25 @@ def test_signals_right_after_spawn_never_show_our_traceback(long_clip, tmp_path)
             assert err.strip().splitlines() == ["error: interrupted (Ctrl-C); no output was written"]
         assert _listing(folder) == [], f"delay {delay}: exit {code}"
     assert reached, "no signal reached the CLI's handler"
+
+
+def test_a_cancel_at_the_first_instruction_of_the_renders_exit_leaves_nothing(tmp_path, monkeypatch, capsys):
+    """A signal raised while C code runs is delivered at the next function entry — it can be the
+    render's ``__exit__``, before any of its clean-up runs (fault injection: 1 in ~50 'last chunk' runs
+    left ``.out.t2vz-partial-….mov``). The command's end removes this process's unpublished partials."""
+    from t2vz_edit.cli.app import main
+    from t2vz_edit.media.encode import Render
+    from t2vz_edit.spec.errors import Cancelled
+
+    clip = make_clip(tmp_path / "take.mp4", frames=72, width=64, height=48)  # past x264's lookahead: on disk
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+
+    def cancelled_on_entry(self, *exc_info):
+        assert self.temp.exists()
+        raise Cancelled("interrupted (Ctrl-C); no output was written")
+    monkeypatch.setattr(Render, "__exit__", cancelled_on_entry)
+    with pytest.raises(SystemExit) as exc:
+        main(["trim", str(clip), "-o", str(out_dir / "out.mov"), "--progress", "none"])
+    assert exc.value.code == 130 and "interrupted" in capsys.readouterr().err
+    assert _listing(out_dir) == []
