@@ -136,6 +136,10 @@ def tiny_spec(spec: EditSpec) -> EditSpec:
     """``spec`` with every model replaced by its tiny random-weight stand-in (same mode and controls)."""
     from t2vz_edit.engine.tiny import save_tiny_lora, save_tiny_pipeline, save_tiny_taesd
 
+    if spec.smooth_background and spec.mask_provider == "depth_model":
+        # the provider loads the default depth model by name and the spec has no field for another folder
+        raise UsageError("--tiny: mask_provider depth_model loads the real depth model (no tiny stand-in); "
+                         "set mask_provider to motion or depth (or smooth_background off) for the tiny check")
     kind = "instruct" if spec.mode == "instruct" else "sd"
     overrides: dict = {"model": str(_built(kind, lambda d: save_tiny_pipeline(d, kind))),
                        "controls": tuple(_tiny_control(c) for c in spec.controls)}

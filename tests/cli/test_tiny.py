@@ -129,3 +129,18 @@ def test_tiny_still_refuses_a_broken_lora_before_any_model_loads(clip, tmp_path,
     lora = _sd15_lora(tmp_path / "stitched.safetensors", rank=8, up_rank=4)
     code, _, err = _cli(capsys, "restyle", clip, "-i", "make it blue", "--range", "0+2", "--lora", lora, *FAST)
     assert code != 0 and "mixes ranks" in err and "stitched.safetensors" in err, err
+
+
+def test_tiny_refuses_the_depth_model_mask_provider_in_one_line_before_any_model_loads(clip, tmp_path, capsys,
+                                                                                        monkeypatch):
+    def record(*args, **kwargs):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
+    preset = tmp_path / "masked.toml"
+    preset.write_text('mode = "instruct"\ninstruction = "make it blue"\nsmooth_background = true\n'
+                      'mask_provider = "depth_model"\n\n[preset]\ndescription = "smoothed by depth"\n')
+    code, _, err = _cli(capsys, "restyle", clip, "--preset", preset, "--range", "0+2", *FAST)
+    assert code == 2, err
+    (line,) = [x for x in err.splitlines() if x.startswith("error:")]
+    assert "mask_provider depth_model" in line and "motion" in line
