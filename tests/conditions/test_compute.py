@@ -48,7 +48,7 @@ def _lamp_clip(frames=6):
 
 
 def test_depth_is_normalised_over_the_clip_not_per_frame(monkeypatch, tmp_path):
-    monkeypatch.setitem(registry._extra, "lumadepth", LumaDepth)
+    monkeypatch.setitem(registry.ANNOTATORS.extra, "lumadepth", LumaDepth)
     clip = _lamp_clip()
     annotator = make_annotator("lumadepth")
     maps = compute_maps(_chunks(clip, 4), annotator, source_fields={"content": "lamp"}, root=tmp_path).array()

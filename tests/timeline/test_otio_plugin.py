@@ -49,7 +49,7 @@ def test_entry_point_plugin_links_clips_to_their_renders(tmp_path, timeline_24):
     in_path, renders = _rendered(tmp_path, timeline_24)
     seen = _run({}, in_path, renders)
     assert "t2vz_renders" in seen["linkers"] and "t2vz_mark_renders" in seen["hooks"]
-    assert "/renders/shotC_" in seen["urls"]["shotC"]  # the marked clip now shows its render
+    assert "/renders/shotC." in seen["urls"]["shotC"]  # the marked clip now shows its render
     assert seen["urls"]["shotA"].endswith("/shotA.mov")  # clips without a render keep their media
     assert seen["marked"]["shotC"].endswith(".mov") and seen["marked"]["shotA"] is None
 
@@ -65,4 +65,4 @@ def test_temporary_manifest_loads_the_same_plugin(tmp_path, timeline_24):
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest))
     seen = _run({"OTIO_PLUGIN_MANIFEST_PATH": str(path), "OTIO_DISABLE_ENTRYPOINTS_PLUGINS": "1"}, in_path, renders)
-    assert seen["linkers"] == ["t2vz_renders"] and "/renders/shotC_" in seen["urls"]["shotC"]
+    assert seen["linkers"] == ["t2vz_renders"] and "/renders/shotC." in seen["urls"]["shotC"]
