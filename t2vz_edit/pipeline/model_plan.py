@@ -35,7 +35,7 @@ DEFAULT_PULLED = (".json", ".safetensors")  # what `models pull` fetches from a 
 class NeededModel:
     """One model of a run: its role, its source (hub id or local path), the files it must hold."""
 
-    role: str  # base, controlnet_<kind>, annotator_<kind>, mask_depth, lora_<i>, draft_lora, draft_vae
+    role: str  # base, tokenizer, controlnet_<kind>, annotator_<kind>, mask_depth, lora_<i>, draft_lora, draft_vae
     source: str
     files: tuple[str, ...] = ()  # files a pull adds to its default list (annotator .pth, a LoRA), glob patterns
     present: bool = True
@@ -102,6 +102,7 @@ def _spec_models(spec: EditSpec) -> list[NeededModel]:
     from t2vz_edit.engine.draft import DEFAULT_DRAFT_LORA, LORA_FILE_NAMES, draft_sources
 
     out = [NeededModel("base", spec.resolved_model, present=_hub_present(spec.resolved_model))]
+    out += _single_file_tokenizer(spec.resolved_model)
     for c in spec.controls:
         out.append(NeededModel(f"controlnet_{c.kind}", c.resolved_model, present=_hub_present(c.resolved_model)))
         for source, files in annotator_class(c.kind).weights_needed(dict(c.params)):
@@ -119,6 +120,20 @@ def _spec_models(spec: EditSpec) -> list[NeededModel]:
         out += [NeededModel("draft_lora", lora, lora_files, _hub_present(lora)),
                 NeededModel("draft_vae", vae, present=_hub_present(vae))]
     return out
+
+
+def _single_file_tokenizer(source: str) -> list[NeededModel]:
+    """A single-file base checkpoint (.safetensors / .ckpt) brings no CLIP tokenizer: unless its
+    ``<name>.config/tokenizer`` folder has one, the run also needs it from the model store."""
+    from t2vz_edit.engine.models.configs_sd15 import sibling_config_dir
+    from t2vz_edit.engine.models.single_file import TOKENIZER_SOURCES, tokenizer_dir
+    from t2vz_edit.engine.models.sources import parse_source
+
+    if parse_source(source).kind != "single_file":
+        return []
+    config_dir = sibling_config_dir(Path(source).expanduser())
+    present = tokenizer_dir(config_dir / "tokenizer" if config_dir else None) is not None
+    return [NeededModel("tokenizer", TOKENIZER_SOURCES[0], ("*.txt",), present)]
 
 
 def models_needed(specs: Iterable[EditSpec], preset: str | None = None) -> ModelPlan:

@@ -227,3 +227,19 @@ def test_behind_a_proxy_the_direct_connection_check_is_skipped(monkeypatch):
         check_network("x/y", timeout_sec=2)
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
     check_network("x/y", timeout_sec=2)  # the proxy may reach what this machine cannot
+
+
+def test_a_single_file_checkpoint_lists_its_tokenizer_in_the_same_error(tmp_path, tiny_models):
+    """A .safetensors base brings no CLIP tokenizer: the one offline error names it beside the rest,
+    instead of a second failed run after the first pull."""
+    from t2vz_edit.engine.models.export import save_single_file
+
+    bare = save_single_file(tiny_models["sd"], tmp_path / "bare" / "dreamshaper.safetensors")
+    spec = EditSpec(mode="controlnet", prompt="x", model=str(bare), controls=(ControlSpec("canny"),))
+    plan = models_needed([spec])
+    missing = {m.role: m for m in plan.missing}
+    assert missing["tokenizer"].source == "openai/clip-vit-large-patch14" and "controlnet_canny" in missing
+    assert "openai/clip-vit-large-patch14" in str(plan.offline_error()) and "openai/clip-vit-large-patch14" in plan.command
+    with_config = save_single_file(tiny_models["sd"], tmp_path / "cfg" / "dreamshaper.safetensors", with_config=True)
+    spec = EditSpec(mode="controlnet", prompt="x", model=str(with_config), controls=(ControlSpec("canny"),))
+    assert "tokenizer" not in {m.role for m in models_needed([spec]).missing}  # its .config/tokenizer is enough

@@ -122,10 +122,9 @@ def load_controlnet_file(path: Path, *, config_dir: Path | None = None):
                          f"{' '.join(str(exc).split())[:160]}); put a <name>.config/ folder next to the file", path=path) from None
 
 
-def load_tokenizer(folder: Path | None, checkpoint: Path):
-    """The CLIP tokenizer: from the config folder, else from the model store / HF cache."""
-    from transformers import CLIPTokenizer
-
+def tokenizer_dir(folder: Path | None) -> Path | None:
+    """Where a single-file checkpoint's CLIP tokenizer comes from: its config folder, else the model
+    store / HF cache (:data:`TOKENIZER_SOURCES`); None when neither holds one."""
     candidates = [folder] if folder is not None else []
     for hub_id in TOKENIZER_SOURCES:
         try:
@@ -133,13 +132,20 @@ def load_tokenizer(folder: Path | None, checkpoint: Path):
         except ModelError:
             continue
         candidates += [root, root / "tokenizer"]
-    for candidate in candidates:
-        if candidate.is_dir() and has_tokenizer_files(candidate):
-            return CLIPTokenizer.from_pretrained(str(candidate), local_files_only=True)
+    return next((c for c in candidates if c.is_dir() and has_tokenizer_files(c)), None)
+
+
+def load_tokenizer(folder: Path | None, checkpoint: Path):
+    """The CLIP tokenizer: from the config folder, else from the model store / HF cache."""
+    from transformers import CLIPTokenizer
+
+    found = tokenizer_dir(folder)
+    if found is not None:
+        return CLIPTokenizer.from_pretrained(str(found), local_files_only=True)
     raise ModelError(f"no CLIP tokenizer for this single-file checkpoint (none in its config folder or the model store); "
                      f"run `t2vz-edit models pull {TOKENIZER_SOURCES[0]} --only '*.json' --only '*.txt'`",
                      path=checkpoint)
 
 
-__all__ = ["load_single_file", "load_controlnet_file", "load_tokenizer", "shipped_config", "component_configs",
+__all__ = ["load_single_file", "load_controlnet_file", "load_tokenizer", "tokenizer_dir", "shipped_config", "component_configs",
            "sibling_config_dir"]
