@@ -59,3 +59,17 @@ def small_disk(tmp_path):
     yield make
     for folder in mounted:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.fixture
+def loads(monkeypatch) -> list:
+    """Every model load the command reaches (none should, for a refused command)."""
+    calls: list = []
+
+    def record(spec, *args, **kwargs):
+        calls.append(spec)
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
+    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, *args: record(spec))
+    return calls

@@ -8,26 +8,7 @@ from pathlib import Path
 import pytest
 
 from batch_helpers import write_toml
-from t2vz_edit.cli.app import main
-
-
-def _cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exited.value.code or 0, out, err
-
-
-@pytest.fixture
-def loads(monkeypatch) -> list:
-    calls: list = []
-
-    def record(spec, *args, **kwargs):
-        calls.append(spec)
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
-    return calls
+from cli_helpers import run_main as _cli
 
 
 def test_codec_crf_and_readable_names(project, capsys):

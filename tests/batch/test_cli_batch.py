@@ -6,15 +6,8 @@ import json
 import pytest
 
 from batch_helpers import CLIPS, Flaky, write_toml
-from t2vz_edit.cli.app import main
+from cli_helpers import run_main as _cli
 from t2vz_edit.pipeline.renderers import RENDERERS
-
-
-def _cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exited.value.code or 0, out, err
 
 
 def test_plan_lists_clips_frames_and_frame_steps_and_renders_nothing(project, capsys):

@@ -34,17 +34,3 @@ def cli_clip(tmp_path) -> Path:
     """8 frames of 96x64 at 23.976 with timecode 01:00:00:00 and stereo audio."""
     return Path(make_clip(tmp_path / "shot.mov", frames=8, width=96, height=64, rate=Fraction(24000, 1001),
                           timecode="01:00:00:00", audio={"channels": 2, "sample_rate": 48000}))
-
-
-@pytest.fixture
-def loads(monkeypatch) -> list:
-    """Every model load the command reaches (none should, for a refused command)."""
-    calls: list = []
-
-    def record(spec, *args, **kwargs):
-        calls.append(spec)
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
-    monkeypatch.setattr("t2vz_edit.cli.cmd_generate._parts", lambda spec, *args: record(spec))
-    return calls

@@ -12,15 +12,9 @@ from pathlib import Path
 import pytest
 import typer
 
-from t2vz_edit.cli.app import app, main
+from cli_helpers import run_main as _main
+from t2vz_edit.cli.app import app
 from t2vz_edit.engine.store import STORE_ENV
-
-
-def _main(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exited.value.code or 0, out, err
 
 
 def _cli(*args, env=None) -> subprocess.CompletedProcess:
@@ -40,7 +34,7 @@ def test_a_prompt_without_controls_restyles_the_clip_with_canny_and_says_so(cli_
     provenance = json.loads(Path(f"{out}.json").read_text())["provenance"]
     assert provenance["mode"] == "controlnet" and [c["kind"] for c in provenance["spec"]["controls"]] == ["canny"]
     assert provenance["defaults"]["controls"] == ["canny"] and "no --control given" in provenance["defaults"]["note"]
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     from importlib import resources
 
     schema = json.loads(resources.files("t2vz_edit.spec").joinpath("sidecar.schema.json").read_text())

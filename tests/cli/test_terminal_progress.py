@@ -11,9 +11,8 @@ import os
 import re
 import sys
 
+import pexpect
 import pytest
-
-pexpect = pytest.importorskip("pexpect")
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 ROW = re.compile(r"^(\S+)\s+━+\s+(\d+)/(\d+)\s+(frames|models|frame-steps|clips)\b")

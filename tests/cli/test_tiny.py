@@ -8,19 +8,12 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from t2vz_edit.cli.app import main
+from cli_helpers import run_main as _cli
 from t2vz_edit.media.sidecar import read_sidecar
 from t2vz_edit.media.synth import make_clip
 from t2vz_edit.pipeline.tiny_models import TINY_TAG
 
 FAST = ["--steps", "1", "--size", "64", "--progress", "none", "--tiny"]
-
-
-def _cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exited.value.code or 0, out, err
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from t2vz_edit.cli.app import main
+from cli_helpers import run_main as _cli
 from t2vz_edit.engine.models.pull import PullItem, choose_pull_files
 from t2vz_edit.engine.models.store import MANIFEST, entry_dir, import_model, sha256_file
 from t2vz_edit.media.synth import make_clip
@@ -29,13 +29,6 @@ LORA_FILES = [".gitattributes", "README.md", "pytorch_lora_weights.safetensors",
 RUN_MODELS = ["stable-diffusion-v1-5/stable-diffusion-v1-5", "lllyasviel/control_v11p_sd15_openpose",
               "lllyasviel/Annotators", "lllyasviel/control_v11f1p_sd15_depth",
               "depth-anything/Depth-Anything-V2-Small-hf", "latent-consistency/lcm-lora-sdv1-5", "madebyollin/taesd"]
-
-
-def _cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exited.value.code or 0, out, err
 
 
 @pytest.fixture(scope="module")

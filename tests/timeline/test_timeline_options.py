@@ -10,29 +10,10 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from t2vz_edit.cli.app import main
+from cli_helpers import run_main as _main
 from timeline_helpers import _clip
 
 RT, TR = otio.opentime.RationalTime, otio.opentime.TimeRange
-
-
-def _main(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return exited.value.code or 0, out, err
-
-
-@pytest.fixture
-def loads(monkeypatch) -> list:
-    calls: list = []
-
-    def record(spec, *args, **kwargs):
-        calls.append(spec)
-        raise AssertionError("a model was loaded")
-
-    monkeypatch.setattr("t2vz_edit.engine.models.loading.load_parts", record)
-    return calls
 
 
 def _write(timeline, tmp_path) -> Path:
