@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the shared plugins/ modules
-from t2vz_action import ActionFailed, ActionProcess  # noqa: E402
+from t2vz_action import ActionFailed, ActionProcess, run_action  # noqa: E402
 from t2vz_protocol import ProgressState  # noqa: E402
 from t2vz_resolve import ResolveError  # noqa: E402
 
@@ -140,3 +140,20 @@ def run_job_in_window(fusion, bmd, job, title, cli=None):
     state = window.run()
     print("t2vz-edit: {}".format(window.message))
     return state == "placed"
+
+
+def run_resolve_action(plan, title, fusion=None, bmd=None, cli=None):
+    """One menu action: ``plan()`` → a job; behind a progress window when Resolve passed ``fusion`` and
+    ``bmd`` (``title(job)`` names it), else waiting with progress on the console. True when placed;
+    a failure is printed as one line and returns False."""
+    try:
+        job = plan()
+        if fusion is not None and bmd is not None:
+            return run_job_in_window(fusion, bmd, job, title(job), cli)
+        done = run_action(job.args, cli=cli, on_progress=lambda stage, frames, total: print(
+            "t2vz-edit {}: {}/{}".format(stage, frames, total)))
+        print("t2vz-edit: {}".format(job.place(done["output"])[1]))
+        return True
+    except (ActionFailed, ResolveError, ValueError, OSError) as exc:
+        print("t2vz-edit failed: {}".format(exc))
+        return False

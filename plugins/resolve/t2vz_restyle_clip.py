@@ -15,11 +15,8 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from t2vz_resolve import ResolveError, plan_clip_job  # noqa: E402
-from t2vz_resolve_window import run_job_in_window  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from t2vz_action import ActionFailed, run_action  # noqa: E402
+from t2vz_resolve import plan_clip_job  # noqa: E402
+from t2vz_resolve_window import run_resolve_action  # noqa: E402
 
 PLACES = ("track", "take")
 
@@ -44,19 +41,12 @@ def settings_from_env(environ=None):
 def main(resolve, fusion=None, bmd=None, renderer="restyle", cli=None):
     """The menu action. Without ``fusion``/``bmd`` (run from outside Resolve's Scripts menu) it waits for
     the render and prints progress on the console."""
-    try:
-        job = plan_clip_job(resolve, renderer=renderer, **settings_from_env())
-        if fusion is not None and bmd is not None:
-            title = "{} of {}: {}".format("take" if job.as_take else "new track", job.plan["name"],
-                                          os.path.basename(job.output))
-            return run_job_in_window(fusion, bmd, job, title, cli)
-        done = run_action(job.args, cli=cli, on_progress=lambda stage, done, total: print(
-            "t2vz-edit {}: {}/{}".format(stage, done, total)))
-        print("t2vz-edit: {}".format(job.place(done["output"])[1]))
-        return True
-    except (ActionFailed, ResolveError, ValueError, OSError) as exc:
-        print("t2vz-edit failed: {}".format(exc))
-        return False
+    def title(job):
+        return "{} of {}: {}".format("take" if job.as_take else "new track", job.plan["name"],
+                                     os.path.basename(job.output))
+
+    return run_resolve_action(lambda: plan_clip_job(resolve, renderer=renderer, **settings_from_env()), title,
+                              fusion, bmd, cli)
 
 
 if "resolve" in globals():

@@ -11,29 +11,19 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from t2vz_resolve import ResolveError, plan_timeline_job  # noqa: E402
-from t2vz_resolve_window import run_job_in_window  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from t2vz_action import ActionFailed, run_action  # noqa: E402
+from t2vz_resolve import plan_timeline_job  # noqa: E402
+from t2vz_resolve_window import run_resolve_action  # noqa: E402
 
 
 def main(resolve, fusion=None, bmd=None, cli=None):
     """The menu action; without ``fusion``/``bmd`` (outside Resolve's Scripts menu) it waits and prints progress."""
     selection = ("--all",) if os.environ.get("T2VZ_SELECT") == "all" else ("--marker",)
-    try:
-        job = plan_timeline_job(resolve, selection, preset=os.environ.get("T2VZ_PRESET"),
-                                instruction=os.environ.get("T2VZ_INSTRUCTION"),
-                                folder=os.environ.get("T2VZ_RENDER_FOLDER"),
-                                extra=shlex.split(os.environ.get("T2VZ_EXTRA_ARGS", "")))
-        if fusion is not None and bmd is not None:
-            return run_job_in_window(fusion, bmd, job, "timeline {}: {}".format(job.name, job.output), cli)
-        done = run_action(job.args, cli=cli, on_progress=lambda s, d, t: print("t2vz-edit {}: {}/{}".format(s, d, t)))
-        print("t2vz-edit: {}".format(job.place(done["output"])[1]))
-        return True
-    except (ActionFailed, ResolveError, ValueError, OSError) as exc:
-        print("t2vz-edit failed: {}".format(exc))
-        return False
+    return run_resolve_action(
+        lambda: plan_timeline_job(resolve, selection, preset=os.environ.get("T2VZ_PRESET"),
+                                  instruction=os.environ.get("T2VZ_INSTRUCTION"),
+                                  folder=os.environ.get("T2VZ_RENDER_FOLDER"),
+                                  extra=shlex.split(os.environ.get("T2VZ_EXTRA_ARGS", ""))),
+        lambda job: "timeline {}: {}".format(job.name, job.output), fusion, bmd, cli)
 
 
 if "resolve" in globals():

@@ -12,7 +12,6 @@ import re
 import sys
 
 import pexpect
-import pytest
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 ROW = re.compile(r"^(\S+)\s+━+\s+(\d+)/(\d+)\s+(frames|models|frame-steps|clips)\b")
