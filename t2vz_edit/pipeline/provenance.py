@@ -15,7 +15,6 @@ their own keys (a timeline's render key) through ``extra``.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import importlib.metadata
 import json
 from dataclasses import replace
@@ -152,17 +151,11 @@ def _known_sha256(path: Path, name: str, manifest: dict) -> str:
     known = (manifest.get("files") or {}).get(name) or {}
     if known.get("sha256") and known.get("bytes") == path.stat().st_size:
         return known["sha256"]
-    return _sha256(path)
+    from t2vz_edit.engine.models.store import sha256_file  # the store's own hashing (imported on use)
+
+    return sha256_file(path)
 
 
 def _snapshot_revision(path: Path) -> str:
     """A Hugging Face cache snapshot folder is named by its commit; a store entry records its own."""
     return path.name if path.parent.name == "snapshots" else ""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
