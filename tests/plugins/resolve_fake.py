@@ -299,6 +299,19 @@ class FakeProject(object):
         return True
 
 
+def probe_media(path):
+    """What the fake's ImportMedia reads of a file, through the project's probe: (fps text, frames) or None
+    (no such file). Imports t2vz_edit on use, so the fake itself stays importable under Python 3.6."""
+    import os
+
+    if not os.path.isfile(str(path)):
+        return None
+    from t2vz_edit.media.probe import probe
+
+    info = probe(path)
+    return "{:.3f}".format(float(info.rate)), info.frame_count
+
+
 class FakeResolve(object):
     """``resolve`` as Resolve passes it to a script. ``probe(path)`` → (fps text, frames) or None."""
 

@@ -83,8 +83,7 @@ def _lua(tmp_path, otio_text, **env) -> str:
                           capture_output=True, text=True, timeout=600, env=full).stdout
 
 
-@pytest.mark.skipif(LUA is None, reason="lua5.1 not installed (apt install lua5.1); the Lua entry script is untested")
-def test_lua_entry_script_restyles_the_timeline_through_otio(tmp_path):
+def _one_clip_otio(tmp_path) -> str:
     from t2vz_edit.media.synth import make_clip
 
     clip = make_clip(tmp_path / "A001.mov", frames=24, width=64, height=48, rate=Fraction(24))
@@ -94,7 +93,12 @@ def test_lua_entry_script_restyles_the_timeline_through_otio(tmp_path):
                                   source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(4, 24),
                                                                        otio.opentime.RationalTime(12, 24))))
     timeline.tracks.append(track)
-    out = _lua(tmp_path, otio.adapters.write_to_string(timeline), T2VZ_SELECT="all", T2VZ_EXTRA="--renderer trim")
+    return otio.adapters.write_to_string(timeline)
+
+
+@pytest.mark.skipif(LUA is None, reason="lua5.1 not installed (apt install lua5.1); the Lua entry script is untested")
+def test_lua_entry_script_restyles_the_timeline_through_otio(tmp_path):
+    out = _lua(tmp_path, _one_clip_otio(tmp_path), T2VZ_SELECT="all", T2VZ_EXTRA="--renderer trim")
     (imported,) = [line for line in out.splitlines() if line.startswith("CALL ImportTimelineFromFile")]
     path = imported.split()[2]
     assert imported.endswith("Edit 1 (t2vz)") and "CALL SetCurrentTimeline Edit 1 (t2vz)" in out, out
@@ -109,19 +113,6 @@ def test_lua_entry_script_shows_the_error_and_imports_nothing(tmp_path):
 
 
 LUA_HANDLER_LIMIT_SEC = 0.5  # a handler that waited for the CLI (seconds to minutes) would show here
-
-
-def _one_clip_otio(tmp_path) -> str:
-    from t2vz_edit.media.synth import make_clip
-
-    clip = make_clip(tmp_path / "A001.mov", frames=24, width=64, height=48, rate=Fraction(24))
-    timeline = otio.schema.Timeline(name="Edit 1")
-    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
-    track.append(otio.schema.Clip(name="A001", media_reference=otio.schema.ExternalReference(target_url=str(clip)),
-                                  source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(4, 24),
-                                                                       otio.opentime.RationalTime(12, 24))))
-    timeline.tracks.append(track)
-    return otio.adapters.write_to_string(timeline)
 
 
 def _ui(out: str) -> dict:
@@ -157,7 +148,10 @@ def test_lua_window_shows_progress_and_cancel_leaves_nothing(tmp_path, tiny_mode
                T2VZ_INSTRUCTION="make it an oil painting", T2VZ_EXTRA=extra)
     ui = _ui(out)
     assert "cancelled true" in out, out
-    assert any(t.startswith("load ") for t in ui["status"]) and any(t.startswith("denoise ") for t in ui["status"]), out
+    # the window shows the newest event at each 200 ms tick, so a short stage (load, with warm tiny models)
+    # may fall between two ticks: progress is shown when several stages appear, denoise among them
+    stages = {t.split()[0] for t in ui["status"][:-2]}
+    assert len(stages) >= 2 and "denoise" in stages, out
     assert ui["status"][-2:] == ["cancelling: waiting for t2vz-edit to stop",
                                  "cancelled; nothing was written and the timeline is unchanged"], out
     assert any(0 < value < 1000 for value in ui["bar"]), ui["bar"]

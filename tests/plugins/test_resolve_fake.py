@@ -12,7 +12,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from resolve_fake import FakeResolve, FakeTimeline, Recorder, add_clip
+from resolve_fake import FakeResolve, FakeTimeline, Recorder, add_clip, probe_media as _probe
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins" / "resolve"))
@@ -22,15 +22,6 @@ from t2vz_action import ActionFailed  # noqa: E402
 
 CLI = f"{sys.executable} -m t2vz_edit"
 START = 86400  # 01:00:00:00 at 24 fps
-
-
-def _probe(path):
-    from t2vz_edit.media.probe import probe
-
-    if not Path(path).is_file():
-        return None
-    info = probe(path)
-    return f"{float(info.rate):.3f}", info.frame_count
 
 
 @pytest.fixture(scope="module")

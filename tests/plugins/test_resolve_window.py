@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from resolve_fake import FakeResolve, FakeTimeline, Recorder, add_clip
+from resolve_fake import FakeResolve, FakeTimeline, Recorder, add_clip, probe_media as _probe
 from resolve_ui_fake import FakeBmd, FakeFusion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,15 +26,6 @@ CLI = f"{sys.executable} -m t2vz_edit"
 START = 86400
 HANDLER_LIMIT_SEC = 0.5  # a handler that waited for the CLI (seconds to minutes) would show here
 TIMELINE_CALLS = ("ImportMedia", "AddTrack", "AppendToTimeline", "AddMarker", "AddTake", "SelectTakeByIndex")
-
-
-def _probe(path):
-    from t2vz_edit.media.probe import probe
-
-    if not Path(path).is_file():
-        return None
-    info = probe(path)
-    return f"{float(info.rate):.3f}", info.frame_count
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +94,8 @@ def test_progress_is_shown_and_cancel_leaves_nothing(clip, tmp_path, monkeypatch
                                  T2VZ_EXTRA_ARGS=extra)
     assert ok is False and user.cancelled
     texts = items["Status"].texts()
-    assert any(t.startswith("load ") for t in texts) and any(t.startswith("denoise ") for t in texts), texts
+    stages = {t.split()[0] for t in texts[:-2]}  # newest event per timer tick: a short load stage may fall between
+    assert len(stages) >= 2 and "denoise" in stages, texts
     assert texts[-2:] == ["cancelling: waiting for t2vz-edit to stop",
                           "cancelled; nothing was written and the timeline is unchanged"]
     assert any(0 < value < 1000 for key, value in items["Bar"].history if key == "Value")
